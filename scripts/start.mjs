@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Runs migrations, ensures the development organization, then runs every service and the gateway
+// on http://localhost:8080. Ctrl-C stops everything cleanly.
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { checkInfra } from "./infra.mjs";
+import { GATEWAY, root, SERVICES } from "./services.mjs";
+
+if (!(await checkInfra())) process.exit(1);
+
+const baseEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "development" };
+for (const s of SERVICES) {
+  const r = spawnSync(process.execPath, ["dist/migrate.js"], { cwd: s.dir, stdio: "inherit", env: baseEnv });
+  if (r.status !== 0) {
+    console.error(`✖ migrations of ${s.name} failed`);
+    process.exit(1);
+  }
+}
+
+const devFile = path.join(root, ".dev", "dev-org.json");
+if (SERVICES.some((s) => s.name === "admin-key")) {
+  const r = spawnSync(process.execPath, ["dist/cli.js", "dev-org", "--file", devFile], {
+    cwd: path.join(root, "services", "admin-key"),
+    stdio: ["ignore", "ignore", "inherit"],
+    env: baseEnv,
+  });
+  if (r.status !== 0) {
+    console.error("✖ could not prepare the development organization");
+    process.exit(1);
+  }
+}
+
+// The passkey demo page plays "the customer's server" with the development org's test keys.
+let devOrg = null;
+try {
+  devOrg = JSON.parse(readFileSync(devFile, "utf8"));
+} catch {
+  /* admin-key not present */
+}
+const perServiceEnv = {
+  "webauthn-credential": devOrg ? { DEMO_PUBLISHABLE_KEY: devOrg.keys.publishable.test, DEMO_SECRET_KEY: devOrg.keys.secret.test } : {},
+};
+
+const children = new Map();
+let stopping = false;
+const colors = [36, 35, 33, 32, 34, 31];
+function launch(svc, i, extraEnv = {}) {
+  const child = spawn(process.execPath, ["dist/main.js"], {
+    cwd: svc.dir,
+    env: { ...baseEnv, PORT: String(svc.port), ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const tag = `\x1b[${colors[i % colors.length]}m${svc.name.padEnd(20)}\x1b[0m│ `;
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = "";
+    stream.on("data", (d) => {
+      buf += d;
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        process.stdout.write(tag + buf.slice(0, nl) + "\n");
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf("\n");
+      }
+    });
+  }
+  child.on("exit", (code, signal) => {
+    children.delete(svc.name);
+    if (!stopping) {
+      console.error(`✖ ${svc.name} exited (${code ?? signal}); stopping everything`);
+      stop(1);
+    } else if (children.size === 0) process.exit(exitCode);
+  });
+  children.set(svc.name, child);
+}
+
+let exitCode = 0;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  exitCode = code;
+  console.log("\nstopping services…");
+  for (const c of children.values()) c.kill("SIGTERM");
+  setTimeout(() => {
+    for (const c of children.values()) c.kill("SIGKILL");
+    process.exit(exitCode);
+  }, 15_000).unref();
+  if (children.size === 0) process.exit(exitCode);
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
+for (const [i, s] of SERVICES.entries()) launch(s, i, perServiceEnv[s.name] ?? {});
+launch(
+  GATEWAY,
+  SERVICES.length,
+  Object.fromEntries(SERVICES.map((s) => [`${s.name.toUpperCase().replace(/-/g, "_")}_URL`, `http://127.0.0.1:${s.port}`])),
+);
+
+// Wait for every service to be ready, then print the development keys.
+const deadline = Date.now() + 60_000;
+for (const s of [...SERVICES, GATEWAY]) {
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${s.port}/${s === GATEWAY ? "healthz" : "readyz"}`);
+      if (res.ok) break;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) {
+      console.error(`✖ ${s.name} did not become ready within 60 s`);
+      stop(1);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+if (!stopping) {
+  let keys = "";
+  const dev = devOrg;
+  if (dev) {
+    keys = `
+  Development organization: ${dev.organization.name} (${dev.organization.id})
+    publishable (test): ${dev.keys.publishable.test}
+    secret      (test): ${dev.keys.secret.test}
+    publishable (live): ${dev.keys.publishable.live}
+    secret      (live): ${dev.keys.secret.live}
+  Operator token: ${process.env.OPERATOR_TOKEN ?? "dev-operator-token"}   (kept in ${path.relative(root, devFile)}, development only)
+  Passkey demo: http://localhost:${GATEWAY.port}/demo/`;
+  }
+  console.log(`
+  ✔ Gateway ready on http://localhost:${GATEWAY.port}  (${SERVICES.map((s) => `${s.name}:${s.port}`).join(", ")})${keys}
+
+  Try:  curl -X POST http://localhost:8080/api/v1/auth/guest -H "X-Publishable-Key: <publishable test key>"
+  Ctrl-C stops everything.
+`);
+}

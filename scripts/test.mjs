@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// `npm test` after bootstrap: lint, then every package's jest suite against the machine's real
+// Postgres/Redis/NATS, then a one-line total.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { checkInfra } from "./infra.mjs";
+import { root } from "./services.mjs";
+
+if (!(await checkInfra())) process.exit(1);
+
+// The passkey end-to-end test drives Debian's Chromium; install it when missing and we may.
+if (!existsSync("/usr/bin/chromium") && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+  console.log("\n▶ installing Debian's chromium for the browser end-to-end test");
+  spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"], {
+    stdio: "inherit",
+  });
+}
+
+console.log("\n▶ lint (biome)");
+const lint = spawnSync(process.execPath, [path.join(root, "node_modules/@biomejs/biome/bin/biome"), "check", "."], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (lint.status !== 0) process.exit(lint.status ?? 1);
+
+const dirs = ["packages", "services", "infra"].flatMap((top) =>
+  existsSync(path.join(root, top)) ? readdirSync(path.join(root, top)).map((d) => path.join(root, top, d)) : [],
+);
+const out = mkdtempSync(path.join(tmpdir(), "authplane-test-"));
+let passed = 0;
+let failed = 0;
+const failedSuites = [];
+for (const dir of dirs) {
+  if (!existsSync(path.join(dir, "jest.config.js"))) continue;
+  const name = path.relative(root, dir);
+  console.log(`\n▶ tests: ${name}`);
+  const json = path.join(out, `${name.replace(/\W+/g, "_")}.json`);
+  const r = spawnSync(
+    process.execPath,
+    ["--experimental-vm-modules", "--no-warnings", path.join(root, "node_modules/jest/bin/jest.js"), "--json", `--outputFile=${json}`],
+    {
+      cwd: dir,
+      stdio: "inherit",
+      env: { ...process.env, NODE_ENV: "test" },
+    },
+  );
+  if (existsSync(json)) {
+    const res = JSON.parse(readFileSync(json, "utf8"));
+    passed += res.numPassedTests;
+    failed += res.numFailedTests;
+    if (!res.success) failedSuites.push(name);
+    // A suite that crashed before running tests counts as a failure too.
+    failed += res.numRuntimeErrorTestSuites ?? 0;
+  } else {
+    failed += 1;
+    failedSuites.push(name);
+  }
+  if (r.status !== 0 && !failedSuites.includes(name)) failedSuites.push(name);
+}
+console.log(`\n${failedSuites.length ? `failing: ${failedSuites.join(", ")}\n` : ""}tests: ${passed} passed, ${failed} failed`);
+process.exit(failedSuites.length || failed ? 1 : 0);
