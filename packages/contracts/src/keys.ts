@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { KeyKind, Mode } from "./ids.js";
+
+/** The organization's WebAuthn relying party (admin-key settings). */
+export const WebAuthnSettings = z.object({
+  rpId: z.string().min(1).max(253),
+  rpName: z.string().min(1).max(200),
+  origins: z.array(z.string().url()).max(50),
+});
+export type WebAuthnSettings = z.infer<typeof WebAuthnSettings>;
+
+/** Per-organization settings other services need. */
+export const OrganizationSettings = z.object({
+  accessTokenTtlSeconds: z.number().int().positive(),
+  refreshTokenTtlSeconds: z.number().int().positive(),
+  webauthn: WebAuthnSettings.nullable(),
+});
+export type OrganizationSettings = z.infer<typeof OrganizationSettings>;
+
+/** Request of `keys.v1.verify`. The key travels only over NATS, never into a log. */
+export const KeyVerifyRequest = z.object({ key: z.string().min(1).max(200) });
+export type KeyVerifyRequest = z.infer<typeof KeyVerifyRequest>;
+
+/** Reply of `keys.v1.verify`. */
+export const KeyVerifyReply = z.discriminatedUnion("valid", [
+  z.object({
+    valid: z.literal(true),
+    keyId: z.string(),
+    organizationId: z.string(),
+    organizationName: z.string(),
+    mode: Mode,
+    kind: KeyKind,
+    /** ISO time when a rotated key stops working; null while it has no expiry. */
+    expiresAt: z.string().datetime().nullable(),
+    settings: OrganizationSettings,
+  }),
+  z.object({ valid: z.literal(false) }),
+]);
+export type KeyVerifyReply = z.infer<typeof KeyVerifyReply>;
+export type VerifiedKey = Extract<KeyVerifyReply, { valid: true }>;

@@ -1,0 +1,155 @@
+import { z } from "zod";
+
+/**
+ * Passkey API (seed 003 server API + the client API of DESIGN.md). Binary WebAuthn fields are
+ * base64url without padding. Unknown fields are ignored (SDKs of newer versions may send more).
+ */
+
+const Id = z.string().min(1).max(255);
+const B64url = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]*$/, "must be base64url without padding")
+  .max(16_384);
+
+/**
+ * A user reference. Server SDKs send `username` where the seed says `handle`: both name the same
+ * field (use `userHandleOf`).
+ */
+export const PasskeyUserRef = z.object({
+  id: Id.optional(),
+  handle: Id.optional(),
+  username: Id.optional(),
+});
+export type PasskeyUserRef = z.infer<typeof PasskeyUserRef>;
+
+/** `handle` or its alias `username`; null when neither; throws when both differ. */
+export function userHandleOf(user: PasskeyUserRef | undefined): string | null {
+  if (!user) return null;
+  if (user.handle !== undefined && user.username !== undefined && user.handle !== user.username)
+    throw new Error("user.handle and user.username are the same field and must not differ");
+  return user.handle ?? user.username ?? null;
+}
+
+export const AuthenticatorTransport = z.enum(["usb", "nfc", "ble", "smart-card", "hybrid", "internal", "cable"]);
+
+/** `RegistrationResponseJSON` as browsers (PublicKeyCredential.toJSON) and SDKs send it. */
+export const RegistrationResponseJSON = z.object({
+  id: B64url.min(1),
+  rawId: B64url.min(1),
+  type: z.literal("public-key"),
+  response: z.object({
+    clientDataJSON: B64url.min(1),
+    attestationObject: B64url.min(1),
+    authenticatorData: B64url.optional(),
+    transports: z.array(z.string().max(32)).max(10).optional(),
+    publicKeyAlgorithm: z.number().int().optional(),
+    publicKey: B64url.optional(),
+  }),
+  authenticatorAttachment: z.enum(["platform", "cross-platform"]).nullish(),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+});
+export type RegistrationResponseJSON = z.infer<typeof RegistrationResponseJSON>;
+
+/** `AuthenticationResponseJSON`. */
+export const AuthenticationResponseJSON = z.object({
+  id: B64url.min(1),
+  rawId: B64url.min(1),
+  type: z.literal("public-key"),
+  response: z.object({
+    clientDataJSON: B64url.min(1),
+    authenticatorData: B64url.min(1),
+    signature: B64url.min(1),
+    userHandle: B64url.nullish(),
+  }),
+  authenticatorAttachment: z.enum(["platform", "cross-platform"]).nullish(),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+});
+export type AuthenticationResponseJSON = z.infer<typeof AuthenticationResponseJSON>;
+
+// ---- client API (publishable key) ----
+
+/** POST /attestation/options. `user` is optional: a name shown by the passkey manager. */
+export const AttestationOptionsRequest = z.object({
+  upgrade: z.boolean().optional(),
+  user: z
+    .object({
+      id: Id.optional(),
+      handle: Id.optional(),
+      username: Id.optional(),
+      name: Id.optional(),
+      displayName: Id.optional(),
+    })
+    .optional(),
+});
+export type AttestationOptionsRequest = z.infer<typeof AttestationOptionsRequest>;
+
+export const AttestationProcessRequest = z.object({ credential: RegistrationResponseJSON });
+export type AttestationProcessRequest = z.infer<typeof AttestationProcessRequest>;
+
+/** POST /assertion/options: `{user:{username}}`, `{user:{id}}`, or `{}` (autofill). */
+export const AssertionOptionsRequest = z.object({ user: PasskeyUserRef.optional() });
+export type AssertionOptionsRequest = z.infer<typeof AssertionOptionsRequest>;
+
+export const AssertionProcessRequest = z.object({
+  credential: AuthenticationResponseJSON,
+  user: PasskeyUserRef.optional(),
+});
+export type AssertionProcessRequest = z.infer<typeof AssertionProcessRequest>;
+
+/** `result` of /attestation/process and /assertion/process. */
+export const OneTimeTokenResult = z.object({
+  token: z.string().regex(/^(rtn|atn)_[A-Za-z0-9_-]+$/),
+  /** Unix seconds. */
+  expiresAt: z.number().int(),
+});
+export type OneTimeTokenResult = z.infer<typeof OneTimeTokenResult>;
+
+// ---- server API (secret key) ----
+
+export const AttachRegistrationRequest = z.object({
+  token: z.string().min(1).max(200),
+  user: PasskeyUserRef.extend({ id: Id }),
+});
+export type AttachRegistrationRequest = z.infer<typeof AttachRegistrationRequest>;
+
+export const VerifyAuthTokenRequest = z.object({ token: z.string().min(1).max(200) });
+export type VerifyAuthTokenRequest = z.infer<typeof VerifyAuthTokenRequest>;
+
+export const UpdateCredentialRequest = z.object({ credentialId: z.string().min(1).max(100), active: z.boolean() });
+export type UpdateCredentialRequest = z.infer<typeof UpdateCredentialRequest>;
+
+export const FindCredentialsRequest = z.object({ user: PasskeyUserRef });
+export type FindCredentialsRequest = z.infer<typeof FindCredentialsRequest>;
+
+/** The seed's credential object. */
+export const PasskeyCredential = z.object({
+  id: z.string().startsWith("ctl_"),
+  name: z.string(),
+  aaguid: z.string(),
+  isActive: z.boolean(),
+  isBackupEligible: z.boolean(),
+  isBackedUp: z.boolean(),
+  isUvInitialized: z.boolean(),
+  transports: z.array(z.string()),
+  /** Unix seconds. */
+  createdAt: z.number(),
+});
+export type PasskeyCredential = z.infer<typeof PasskeyCredential>;
+
+// ---- events ----
+
+/** Data of `credentials.v1.created`, `credentials.v1.updated` and `credentials.v1.deactivated`. */
+export const CredentialEventData = z.object({
+  credential: PasskeyCredential,
+  user: z.object({ id: z.string(), handle: z.string().nullable() }),
+});
+export type CredentialEventData = z.infer<typeof CredentialEventData>;
+
+/** Data of `passkeys.v1.authenticated`. */
+export const PasskeyAuthenticatedData = z.object({
+  credentialId: z.string().startsWith("ctl_"),
+  user: z.object({ id: z.string(), handle: z.string().nullable() }),
+  userVerified: z.boolean(),
+  backedUp: z.boolean(),
+});
+export type PasskeyAuthenticatedData = z.infer<typeof PasskeyAuthenticatedData>;

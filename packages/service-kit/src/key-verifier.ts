@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import { EventType, KeyVerifyReply, type Subjects, type VerifiedKey } from "@authplane/contracts";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { DependencyUnavailableError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+export interface KeyVerifierOptions {
+  nc: NatsConnection;
+  subjects: Subjects;
+  logger: Logger;
+  /** How long a valid answer is reused (bounded by the key's own expiry). */
+  positiveTtlMs?: number;
+  /** How long an invalid answer is reused (protects admin-key from floods of bad keys). */
+  negativeTtlMs?: number;
+  requestTimeoutMs?: number;
+  maxEntries?: number;
+}
+
+type Entry = { reply: KeyVerifyReply; until: number };
+
+/**
+ * Asks admin-key (`keys.v1.verify`) whether a pk_/sk_ key is valid, caching answers so the
+ * key-check hot path has no network round trip. Entries are dropped when `keys.v1.rotated`,
+ * `keys.v1.revoked` or `organizations.v1.settings_updated` is published (JetStream publishes are
+ * also delivered to plain subscribers, so every instance sees each one), and the whole cache is
+ * dropped after a NATS reconnect, when an event may have been missed.
+ */
+export class KeyVerifier {
+  private readonly cache = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<KeyVerifyReply>>();
+  private subs: Subscription[] = [];
+  private readonly positiveTtl: number;
+  private readonly negativeTtl: number;
+
+  constructor(private readonly opts: KeyVerifierOptions) {
+    this.positiveTtl = opts.positiveTtlMs ?? 60_000;
+    this.negativeTtl = opts.negativeTtlMs ?? 5_000;
+  }
+
+  start(): void {
+    const { nc, subjects } = this.opts;
+    const onKeyChange = (err: Error | null, msg: { json<T>(): T }) => {
+      if (err) return;
+      try {
+        const ev = msg.json<{ data?: { keyId?: string; organizationId?: string } }>();
+        this.dropWhere((r) => r.keyId === ev.data?.keyId);
+      } catch {
+        this.cache.clear();
+      }
+    };
+    const onOrgChange = (err: Error | null, msg: { json<T>(): T }) => {
+      if (err) return;
+      try {
+        const ev = msg.json<{ organizationId?: string }>();
+        this.dropWhere((r) => r.organizationId === ev.organizationId);
+      } catch {
+        this.cache.clear();
+      }
+    };
+    this.subs = [
+      nc.subscribe(subjects.event(EventType.keyRotated), { callback: onKeyChange }),
+      nc.subscribe(subjects.event(EventType.keyRevoked), { callback: onKeyChange }),
+      nc.subscribe(subjects.event(EventType.organizationSettingsUpdated), { callback: onOrgChange }),
+    ];
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "reconnect") this.cache.clear();
+      }
+    })().catch(() => {});
+  }
+
+  /** Resolves when the invalidation subscriptions are registered with the server. */
+  async ready(): Promise<void> {
+    await this.opts.nc.flush();
+  }
+
+  stop(): void {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    this.cache.clear();
+  }
+
+  /**
+   * The verified key, or null when the key is unknown, revoked or expired.
+   * Throws DependencyUnavailableError when admin-key cannot be asked (NATS down, no responder).
+   */
+  async verify(key: string): Promise<VerifiedKey | null> {
+    // The cache is keyed by a hash so raw keys are not kept in memory longer than needed.
+    const id = createHash("sha256").update(key).digest("base64url");
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && hit.until > now) return hit.reply.valid ? hit.reply : null;
+    let p = this.inflight.get(id);
+    if (!p) {
+      p = this.ask(key).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, p);
+    }
+    const reply = await p;
+    let until = now + (reply.valid ? this.positiveTtl : this.negativeTtl);
+    if (reply.valid && reply.expiresAt) until = Math.min(until, Date.parse(reply.expiresAt));
+    if (this.cache.size >= (this.opts.maxEntries ?? 50_000)) this.cache.clear();
+    this.cache.set(id, { reply, until });
+    if (!reply.valid) return null;
+    if (reply.expiresAt && Date.parse(reply.expiresAt) <= now) return null;
+    return reply;
+  }
+
+  private async ask(key: string): Promise<KeyVerifyReply> {
+    try {
+      const msg = await this.opts.nc.request(this.opts.subjects.keysVerify, JSON.stringify({ key }), {
+        timeout: this.opts.requestTimeoutMs ?? 2_000,
+      });
+      return KeyVerifyReply.parse(msg.json());
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, "keys.v1.verify failed");
+      throw new DependencyUnavailableError("nats", err);
+    }
+  }
+
+  private dropWhere(pred: (r: VerifiedKey) => boolean): void {
+    for (const [id, e] of this.cache) if (e.reply.valid && pred(e.reply)) this.cache.delete(id);
+  }
+}

@@ -1,0 +1,104 @@
+import {
+  AckPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import type { EventEnvelope, Mode, Subjects } from "@authplane/contracts";
+import { ulid } from "./ulid.js";
+
+export { AckPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType };
+export type { JetStreamClient, JetStreamManager, NatsConnection };
+
+export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
+  return connect({
+    servers: servers.split(",").map((s) => s.trim()),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    timeout: 3_000,
+  });
+}
+
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  /** Messages older than this are dropped (seconds). */
+  maxAgeSeconds: number;
+  /** JetStream de-duplication window on Nats-Msg-Id (seconds); must not exceed maxAge. */
+  duplicateWindowSeconds?: number;
+}
+
+/** Creates the stream, or updates it to this spec. Idempotent; safe when instances start together. */
+export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+  const config = {
+    name: spec.name,
+    subjects: spec.subjects,
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(spec.maxAgeSeconds * 1000),
+    duplicate_window: nanos(Math.min(spec.duplicateWindowSeconds ?? 120, spec.maxAgeSeconds) * 1000),
+  };
+  try {
+    await jsm.streams.info(spec.name);
+    await jsm.streams.update(spec.name, config);
+  } catch (err) {
+    if (/not found/i.test((err as Error).message)) {
+      try {
+        await jsm.streams.add(config);
+      } catch (e) {
+        // Another instance created it first.
+        if (!/already in use|exists/i.test((e as Error).message)) throw e;
+      }
+    } else throw err;
+  }
+}
+
+/** The event stream every service publishes its facts to. */
+export async function ensureEventStream(jsm: JetStreamManager, subjects: Subjects): Promise<void> {
+  await ensureStream(jsm, { name: subjects.eventsStream, subjects: [subjects.allEvents], maxAgeSeconds: 7 * 24 * 3600 });
+}
+
+export interface NatsHandles {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+export async function connectJetStream(servers: string, name: string): Promise<NatsHandles> {
+  const nc = await connectNats(servers, name);
+  const jsm = await jetstreamManager(nc, { timeout: 3_000 });
+  const js = jetstream(nc, { timeout: 3_000 });
+  return { nc, js, jsm };
+}
+
+/** Builds an event envelope with a fresh `evt_` id. */
+export function newEvent(
+  type: string,
+  scope: { organizationId: string | null; mode: Mode | null },
+  data: Record<string, unknown>,
+  version = 1,
+): EventEnvelope {
+  return {
+    id: `evt_${ulid()}`,
+    type,
+    version,
+    occurredAt: new Date().toISOString(),
+    organizationId: scope.organizationId,
+    mode: scope.mode,
+    data,
+  };
+}
+
+/**
+ * Publishes an event directly to JetStream and waits for the ack (for events not tied to a
+ * Postgres write; those go through the outbox). The event id is the message id (de-duplication).
+ */
+export async function publishEvent(js: JetStreamClient, subjects: Subjects, event: EventEnvelope): Promise<void> {
+  await js.publish(subjects.event(event.type), JSON.stringify(event), { msgID: event.id, timeout: 3_000 });
+}

@@ -1,0 +1,69 @@
+import type { NextFunction, Request, Response } from "express";
+import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { AppError, DependencyUnavailableError } from "./errors.js";
+import type { Redis } from "./redis.js";
+
+export interface RateLimitRule {
+  /** Bucket name (part of the Redis key). */
+  name: string;
+  /** Requests allowed per window. */
+  points: number;
+  /** Window in seconds. */
+  durationSeconds: number;
+}
+
+/**
+ * A Redis-backed fixed-window limiter shared by every instance of a service.
+ * `consume` throws a 429 AppError with Retry-After, or a 503 when Redis cannot be reached.
+ */
+export class RateLimit {
+  private readonly limiter: RateLimiterRedis;
+  constructor(
+    redis: Redis,
+    readonly rule: RateLimitRule,
+    private readonly errorCode = "rate_limited",
+  ) {
+    this.limiter = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `rl:${rule.name}`,
+      points: rule.points,
+      duration: rule.durationSeconds,
+      rejectIfRedisNotReady: true,
+      useRedisPackage: false,
+    });
+  }
+
+  async consume(key: string, points = 1): Promise<void> {
+    try {
+      await this.limiter.consume(key, points);
+    } catch (res) {
+      if (res instanceof RateLimiterRes) {
+        const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+        throw new AppError(429, this.errorCode, "Too many requests. Try again later.", {
+          headers: { "Retry-After": String(retryAfter) },
+          details: { retryAfter },
+        });
+      }
+      throw new DependencyUnavailableError("redis", res);
+    }
+  }
+
+  /** Clears a key's bucket (e.g. after a successful sign-in). */
+  async reset(key: string): Promise<void> {
+    await this.limiter.delete(key);
+  }
+}
+
+/** Express middleware: limit by a key derived from the request (skips when the key is null). */
+export function rateLimitBy(limit: RateLimit, keyOf: (req: Request) => string | null | undefined) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const key = keyOf(req);
+    if (key) await limit.consume(key);
+    next();
+  };
+}
+
+/** The client IP as Express computed it from TRUST_PROXY (X-Forwarded-For only from trusted hops). */
+export function clientIp(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? "unknown";
+}

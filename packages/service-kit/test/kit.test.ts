@@ -1,0 +1,121 @@
+import express from "express";
+import request from "supertest";
+import { z } from "zod";
+import { BaseEnv, ConfigError, parseEnv, redactConfig } from "../src/env.js";
+import { AppError, consumerErrorFormat, DependencyUnavailableError, parseInput } from "../src/errors.js";
+import { createHttpApp } from "../src/http.js";
+import { createLogger } from "../src/logger.js";
+import { createMetrics } from "../src/metrics.js";
+import { captureLogs } from "../src/testing/index.js";
+
+describe("config", () => {
+  test("a bad variable stops start-up with a message naming it", () => {
+    const Env = BaseEnv.extend({ PORT: z.coerce.number().int().min(1).max(65535) });
+    expect(() => parseEnv(Env, { PORT: "http", LOG_LEVEL: "loud" })).toThrow(ConfigError);
+    try {
+      parseEnv(Env, { PORT: "http", LOG_LEVEL: "loud" });
+    } catch (err) {
+      expect((err as Error).message).toMatch(/PORT/);
+      expect((err as Error).message).toMatch(/LOG_LEVEL/);
+    }
+  });
+
+  test("secrets are masked before the config is logged", () => {
+    const out = redactConfig({ OPERATOR_TOKEN: "s3cr3t-operator", DATABASE_URL: "postgresql://u:pw@db:5432/x", PORT: 1 });
+    expect(JSON.stringify(out)).not.toContain("s3cr3t-operator");
+    expect(JSON.stringify(out)).not.toContain(":pw@");
+    expect(out.PORT).toBe(1);
+  });
+});
+
+describe("logger", () => {
+  test("keys, tokens, codes and authorization headers never reach a log line", async () => {
+    const logs = captureLogs();
+    const logger = createLogger({ name: "t", level: "debug", destination: logs.stream });
+    logger.info(
+      {
+        headers: { authorization: "Bearer sk_test_abcdefghijklmnopqrstuvwxyz", "x-publishable-key": "pk_test_abcdefghijklmnopqrstuvwxyz" },
+        body: { code: "123456", refreshToken: "rt_secret", accessToken: "eyJsecret" },
+        token: "rtn_secret",
+      },
+      "hello",
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const text = logs.text();
+    expect(text).toContain("hello");
+    for (const secret of ["sk_test_abc", "pk_test_abc", "123456", "rt_secret", "eyJsecret", "rtn_secret"])
+      expect(text).not.toContain(secret);
+  });
+});
+
+describe("http app", () => {
+  function app() {
+    const logs = captureLogs();
+    const logger = createLogger({ name: "t", level: "debug", destination: logs.stream });
+    const { app, finish } = createHttpApp({
+      logger,
+      metrics: createMetrics("t", { defaultMetrics: false }),
+      readiness: { good: async () => {}, bad: async () => Promise.reject(new Error("down")) },
+      trustProxy: "loopback".split(","),
+    });
+    const r = express.Router();
+    r.post("/echo", (req, res) => {
+      const body = parseInput(z.object({ n: z.number() }), req.body);
+      res.json(body);
+    });
+    r.get("/dep", () => {
+      throw new DependencyUnavailableError("redis");
+    });
+    r.get("/boom", () => {
+      throw new Error("kaboom");
+    });
+    r.get("/teapot", () => {
+      throw new AppError(418, "teapot", "I am a teapot");
+    });
+    app.use(r);
+    return { app: finish(consumerErrorFormat), logs };
+  }
+
+  test("health, readiness with the failing check named, metrics", async () => {
+    const { app: a } = app();
+    expect((await request(a).get("/healthz")).status).toBe(200);
+    const ready = await request(a).get("/readyz");
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks).toEqual({ good: "ok", bad: "down" });
+    const metrics = await request(a).get("/metrics");
+    expect(metrics.text).toContain("http_requests_total");
+  });
+
+  test("bad input is a 400 in the seed format; invalid JSON too", async () => {
+    const { app: a } = app();
+    const bad = await request(a).post("/echo").send({ n: "x" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe("validation_error");
+    expect(bad.body.issues[0].path).toEqual(["n"]);
+    const junk = await request(a).post("/echo").set("Content-Type", "application/json").send("{nope");
+    expect(junk.status).toBe(400);
+    expect(junk.body.error).toBe("validation_error");
+  });
+
+  test("dependency faults answer 503 with Retry-After; unknown errors a 500 with an errorId, no stack", async () => {
+    const { app: a, logs } = app();
+    const dep = await request(a).get("/dep");
+    expect(dep.status).toBe(503);
+    expect(dep.headers["retry-after"]).toBe("1");
+    expect(dep.body.error).toBe("service_unavailable");
+    const boom = await request(a).get("/boom");
+    expect(boom.status).toBe(500);
+    expect(boom.body).toEqual({ error: "internal_error", message: "An internal error occurred.", errorId: expect.any(String) });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(logs.text()).toContain(boom.body.errorId);
+    const tea = await request(a).get("/teapot");
+    expect(tea.status).toBe(418);
+    expect(tea.body).toEqual({ error: "teapot", message: "I am a teapot" });
+  });
+
+  test("request ids are echoed or generated", async () => {
+    const { app: a } = app();
+    expect((await request(a).get("/healthz").set("X-Request-Id", "abc-123")).headers["x-request-id"]).toBe("abc-123");
+    expect((await request(a).get("/healthz").set("X-Request-Id", "bad id with spaces")).headers["x-request-id"]).toMatch(/^[0-9A-Z]{26}$/);
+  });
+});
