@@ -1,0 +1,88 @@
+import { type Subjects, subjects as makeSubjects } from "@authplane/contracts";
+import {
+  connectJetStream,
+  createLogger,
+  createMetrics,
+  createPgPool,
+  createRedis,
+  ensureEventStream,
+  type Logger,
+  type LoggerOptions,
+  type Metrics,
+  type NatsHandles,
+  OutboxRelay,
+  type PgPool,
+  RateLimit,
+  type Redis,
+  pgPoolConfig,
+} from "@authplane/service-kit";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { Subscription } from "@nats-io/transport-node";
+import type { Env } from "./env.js";
+import { startResponders } from "./events/responders.js";
+import { PrismaClient } from "./generated/prisma/client.js";
+import type { Store } from "./store.js";
+
+/** Everything createApp needs. */
+export interface AppDeps {
+  env: Env;
+  logger: Logger;
+  metrics: Metrics;
+  prisma: PrismaClient;
+  /** Raw pool for the outbox relay and readiness. */
+  pool: PgPool;
+  redis: Redis;
+  nats: NatsHandles;
+  subjects: Subjects;
+  outbox: OutboxRelay;
+  store: Store;
+  limits: { perIp: RateLimit; perKey: RateLimit };
+  responders: Subscription[];
+}
+
+export interface BuildDepsOptions {
+  /** Log destination (tests capture lines to assert nothing secret is logged). */
+  logDestination?: LoggerOptions["destination"];
+}
+
+export function createPrisma(env: Pick<Env, "DATABASE_URL" | "DATABASE_POOL_SIZE" | "DATABASE_SCHEMA">): PrismaClient {
+  return new PrismaClient({
+    adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE), { schema: env.DATABASE_SCHEMA }),
+  });
+}
+
+/**
+ * Connects Postgres, Redis and NATS, ensures the event stream, and starts the `keys.v1.verify` /
+ * `orgs.v1.get` responders and the outbox relay. Migrations are the caller's job (main, testing).
+ */
+export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
+  const logger = createLogger({ name: "admin-key", level: env.LOG_LEVEL, destination: opts.logDestination });
+  const metrics = createMetrics("admin_key", { defaultMetrics: env.NODE_ENV !== "test" });
+  const subjects = makeSubjects(env.NATS_SUBJECT_PREFIX, env.NATS_STREAM_SUFFIX);
+  const pool = createPgPool(env.DATABASE_URL, env.DATABASE_SCHEMA, 2);
+  const prisma = createPrisma(env);
+  const redis = createRedis(env.REDIS_URL, env.REDIS_PREFIX, { name: "admin-key" });
+  const nats = await connectJetStream(env.NATS_URL, "admin-key");
+  await ensureEventStream(nats.jsm, subjects);
+  const outbox = new OutboxRelay({ pool, schema: env.DATABASE_SCHEMA, js: nats.js, subjects, logger });
+  outbox.start();
+  const responders = startResponders({ nc: nats.nc, subjects, prisma, logger });
+  await nats.nc.flush();
+  const store: Store = { prisma, afterCommit: () => outbox.kick() };
+  const limits = {
+    perIp: new RateLimit(redis, { name: "ip", points: env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 }),
+    perKey: new RateLimit(redis, { name: "key", points: env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 }),
+  };
+  return { env, logger, metrics, prisma, pool, redis, nats, subjects, outbox, store, limits, responders };
+}
+
+/** Closes what buildDeps opened, in order: stop answering, publish what is pending, disconnect. */
+export async function closeDeps(deps: AppDeps): Promise<void> {
+  for (const s of deps.responders) s.unsubscribe();
+  await deps.outbox.flush().catch(() => {});
+  await deps.outbox.stop();
+  await deps.nats.nc.drain().catch(() => {});
+  deps.redis.disconnect();
+  await deps.prisma.$disconnect().catch(() => {});
+  await deps.pool.end().catch(() => {});
+}

@@ -1,0 +1,88 @@
+import { KeyVerifyRequest, type KeyVerifyReply, type OrgGetReply, OrgGetRequest, type Subjects } from "@authplane/contracts";
+import type { Logger, NatsConnection } from "@authplane/service-kit";
+import type { Msg, Subscription } from "@nats-io/transport-node";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { getOrganization } from "../usecases/get-organization.js";
+import { verifyApiKey } from "../usecases/verify-api-key.js";
+
+/** Queue group: several admin-key instances share the requests, each answered once. */
+export const RESPONDER_QUEUE = "admin-key";
+
+export interface RespondersOptions {
+  nc: NatsConnection;
+  subjects: Subjects;
+  prisma: PrismaClient;
+  logger: Logger;
+}
+
+/**
+ * Answers `keys.v1.verify` and `orgs.v1.get`. A malformed request is answered "not valid"/"not
+ * found"; a database fault is answered with an `{error}` body that is neither reply shape, so the
+ * caller fails fast (503) instead of waiting for its request timeout.
+ */
+export function startResponders(opts: RespondersOptions): Subscription[] {
+  const { nc, subjects, prisma, logger } = opts;
+  const answer = (msg: Msg, body: unknown) => {
+    try {
+      msg.respond(JSON.stringify(body));
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, "could not respond");
+    }
+  };
+
+  const verify = nc.subscribe(subjects.keysVerify, {
+    queue: RESPONDER_QUEUE,
+    callback: (err, msg) => {
+      if (err) return;
+      void (async () => {
+        let parsed: KeyVerifyRequest | null = null;
+        try {
+          parsed = KeyVerifyRequest.parse(msg.json());
+        } catch {
+          /* malformed: not valid */
+        }
+        if (!parsed) return answer(msg, { valid: false } satisfies KeyVerifyReply);
+        try {
+          const found = await verifyApiKey(prisma, parsed.key);
+          answer(msg, found ? found.reply : ({ valid: false } satisfies KeyVerifyReply));
+        } catch (e) {
+          // Never log the request: it carries the key.
+          logger.warn({ err: (e as Error).message }, "keys.v1.verify: lookup failed");
+          answer(msg, { error: "unavailable" });
+        }
+      })();
+    },
+  });
+
+  const orgGet = nc.subscribe(subjects.orgGet, {
+    queue: RESPONDER_QUEUE,
+    callback: (err, msg) => {
+      if (err) return;
+      void (async () => {
+        const req = OrgGetRequest.safeParse(safeJson(msg));
+        if (!req.success) return answer(msg, { found: false } satisfies OrgGetReply);
+        try {
+          const org = await getOrganization(prisma, req.data.organizationId);
+          // `settings` are the requested mode's (default live, as before settings were per mode).
+          const mode = req.data.mode ?? "live";
+          const reply: OrgGetReply = org
+            ? { found: true, organization: { id: org.id, name: org.name }, settings: org.settingsByMode[mode] }
+            : { found: false };
+          answer(msg, reply);
+        } catch (e) {
+          logger.warn({ err: (e as Error).message }, "orgs.v1.get: lookup failed");
+          answer(msg, { error: "unavailable" });
+        }
+      })();
+    },
+  });
+  return [verify, orgGet];
+}
+
+function safeJson(msg: Msg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return null;
+  }
+}

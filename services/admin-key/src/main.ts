@@ -1,0 +1,37 @@
+import { createServer } from "node:http";
+import { installGracefulShutdown, loadEnvOrExit, redactConfig } from "@authplane/service-kit";
+import { createApp } from "./app.js";
+import { buildDeps, closeDeps } from "./deps.js";
+import { Env } from "./env.js";
+import { migrate } from "./migrate.js";
+
+const env = loadEnvOrExit(Env);
+
+async function main(): Promise<void> {
+  // Safe when several instances start together: the runner holds an advisory lock.
+  const applied = await migrate(env.DATABASE_URL, env.DATABASE_SCHEMA);
+  const deps = await buildDeps(env);
+  const { logger } = deps;
+  if (applied.length) logger.info({ applied }, "migrations applied");
+  logger.info({ config: redactConfig(env) }, "starting admin-key");
+  if (env.NODE_ENV !== "production" && env.OPERATOR_TOKEN === "dev-operator-token")
+    logger.warn("OPERATOR_TOKEN is the development default; set OPERATOR_TOKEN outside development");
+
+  const app = createApp(deps);
+  const server = createServer(app);
+  installGracefulShutdown({
+    logger,
+    server,
+    graceMs: env.SHUTDOWN_GRACE_MS,
+    closers: [{ name: "dependencies", close: () => closeDeps(deps) }],
+  });
+  server.listen(env.PORT, env.HOST, () => {
+    const addr = server.address();
+    logger.info({ port: typeof addr === "object" && addr ? addr.port : env.PORT }, "admin-key listening");
+  });
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`admin-key failed to start: ${err.message}\n`);
+  process.exit(1);
+});

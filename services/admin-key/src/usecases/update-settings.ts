@@ -1,0 +1,72 @@
+import { EventType, type Mode, type OrganizationSettings, type SettingsField, type UpdateSettingsRequest } from "@authplane/contracts";
+import { newEvent } from "@authplane/service-kit";
+import { AdminErrors } from "../errors.js";
+import { outboxData } from "../events/outbox.js";
+import type { Store } from "../store.js";
+import { settingsOfMode, settingsView } from "../views.js";
+import { assertTtls } from "./create-organization.js";
+import { validateWebAuthn } from "./validate-webauthn.js";
+
+/**
+ * Whose settings: an organization in one mode. Live and test are separate worlds, so a key reads
+ * and changes only the settings of its own mode (a shared sk_test_ cannot touch live settings).
+ */
+export interface SettingsScope {
+  organizationId: string;
+  mode: Mode;
+}
+
+export async function getSettings(store: Store, scope: SettingsScope): Promise<OrganizationSettings> {
+  const org = await store.prisma.organization.findUnique({
+    where: { id: scope.organizationId },
+    include: { settings: { where: { mode: scope.mode } } },
+  });
+  if (!org) throw AdminErrors.organizationNotFound();
+  return settingsOfMode(org.settings, scope.mode);
+}
+
+const FIELDS: SettingsField[] = ["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "webauthn"];
+
+/**
+ * Updates the token lifetimes and/or the WebAuthn relying party of ONE mode, and announces it
+ * (`organizations.v1.settings_updated` with that mode in the envelope; it also drops the
+ * organization from callers' key caches).
+ */
+export async function updateSettings(store: Store, scope: SettingsScope, patch: UpdateSettingsRequest): Promise<OrganizationSettings> {
+  const { organizationId, mode } = scope;
+  const webauthn = patch.webauthn ? validateWebAuthn(patch.webauthn) : patch.webauthn;
+  const settings = await store.prisma.$transaction(async (tx) => {
+    // Lock the row so that two concurrent patches cannot combine into an invalid pair of TTLs.
+    // (an UPDATE holds the row lock until the transaction ends).
+    await tx.organizationSettings.updateMany({ where: { organizationId, mode }, data: { updatedAt: new Date() } });
+    const org = await tx.organization.findUnique({ where: { id: organizationId }, include: { settings: { where: { mode } } } });
+    if (!org) throw AdminErrors.organizationNotFound();
+    const current = settingsOfMode(org.settings, mode);
+    const access = patch.accessTokenTtlSeconds ?? current.accessTokenTtlSeconds;
+    const refresh = patch.refreshTokenTtlSeconds ?? current.refreshTokenTtlSeconds;
+    assertTtls(access, refresh);
+    const webauthnData =
+      webauthn === undefined
+        ? {}
+        : { webauthnRpId: webauthn?.rpId ?? null, webauthnRpName: webauthn?.rpName ?? null, webauthnOrigins: webauthn?.origins ?? [] };
+    const row = await tx.organizationSettings.upsert({
+      where: { organizationId_mode: { organizationId, mode } },
+      create: { organizationId, mode, accessTokenTtlSeconds: access, refreshTokenTtlSeconds: refresh, ...webauthnData },
+      update: { accessTokenTtlSeconds: access, refreshTokenTtlSeconds: refresh, ...webauthnData, updatedAt: new Date() },
+    });
+    const settings = settingsView(row);
+    const fields = FIELDS.filter((f) => patch[f] !== undefined);
+    await tx.outboxEvent.create({
+      data: outboxData(
+        newEvent(
+          EventType.organizationSettingsUpdated,
+          { organizationId, mode },
+          { organizationId, name: org.name, mode, fields, settings },
+        ),
+      ),
+    });
+    return settings;
+  });
+  store.afterCommit();
+  return settings;
+}
