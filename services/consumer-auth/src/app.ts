@@ -1,0 +1,38 @@
+import { consumerErrorFormat, createHttpApp, trustProxySetting } from "@authplane/service-kit";
+import { type Express, Router } from "express";
+import type { AppDeps } from "./deps.js";
+import { limitByIp } from "./http/auth.js";
+import { externalRouter } from "./routes/external.js";
+import { guestRouter } from "./routes/guest.js";
+import { introspectRouter } from "./routes/introspect.js";
+import { jwksRouter } from "./routes/jwks.js";
+import { logoutRouter } from "./routes/logout.js";
+import { otpRouter } from "./routes/otp.js";
+import { refreshRouter } from "./routes/refresh.js";
+
+/** The consumer-auth HTTP app. Every route lives under /api/v1/auth except the JWKS. */
+export function createApp(deps: AppDeps): Express {
+  const { app, finish } = createHttpApp({
+    logger: deps.logger,
+    metrics: deps.metrics,
+    trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
+    readiness: {
+      postgres: () => deps.prisma.$queryRaw`SELECT 1`,
+      redis: () => deps.redis.ping(),
+      nats: () => deps.nc.flush(),
+    },
+  });
+  app.use(jwksRouter(deps));
+  const auth = Router();
+  // Gateway/internal endpoints first: they are called once per proxied request from the gateway,
+  // so a per-client-IP budget does not apply (introspect is limited per key instead).
+  auth.use(introspectRouter(deps));
+  auth.use(limitByIp(deps));
+  auth.use(guestRouter(deps));
+  auth.use(otpRouter(deps));
+  auth.use(externalRouter(deps));
+  auth.use(refreshRouter(deps));
+  auth.use(logoutRouter(deps));
+  app.use("/api/v1/auth", auth);
+  return finish(consumerErrorFormat);
+}

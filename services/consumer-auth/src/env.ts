@@ -1,0 +1,76 @@
+import { BaseEnv } from "@authplane/service-kit";
+import { z } from "zod";
+
+const DEV_SIGNING_KEY_ENCRYPTION_KEY = "dev-only-signing-key-encryption-key-change-me-in-production";
+const DEV_OTP_CODE_SECRET = "dev-only-otp-code-hmac-secret-change-me-in-production";
+
+export const Env = BaseEnv.extend({
+  /** HTTP port (dev 4001). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  /** This service's own Postgres schema. */
+  DATABASE_SCHEMA: z.string().default("consumer_auth"),
+  /** Prefix of this service's Redis keys: services sharing one Redis never share a key (e.g. rate-limit buckets). */
+  REDIS_PREFIX: z.string().default("consumer-auth:"),
+  /** `iss` claim of every access token (and the issuer checked on verify). */
+  TOKEN_ISSUER: z.string().min(1).default("authplane-consumer-auth"),
+  /**
+   * Key that encrypts signing private keys at rest (AES-256-GCM; the AES key is SHA-256 of this
+   * value). Required (>= 32 chars) in production; a dev default elsewhere.
+   */
+  SIGNING_KEY_ENCRYPTION_KEY: z.string().min(32).default(DEV_SIGNING_KEY_ENCRYPTION_KEY),
+  /** A new signing key is created once the active one is this old (checked every minute). */
+  SIGNING_KEY_ROTATION_DAYS: z.coerce.number().positive().default(30),
+  /** How often an instance reloads the signing keys from Postgres (picks up another instance's rotation). */
+  SIGNING_KEY_REFRESH_SECONDS: z.coerce.number().positive().default(30),
+  /**
+   * Upper bound on any organization's access-token TTL. A retired signing key stays in the JWKS
+   * (and keeps verifying) for this long after retirement, so every token it signed can expire.
+   */
+  MAX_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /**
+   * Verified access tokens kept in memory (keyed by the whole token) so repeat checks skip the
+   * signature work; revocation is still asked of Redis on every check. 0 disables the cache.
+   */
+  TOKEN_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(10_000),
+  /** How long a verified token stays cached (never beyond its own `exp`). */
+  TOKEN_CACHE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Concurrent-tab grace: a spent refresh token reused within it gets the same new pair. */
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).default(20),
+  /** Lifetime of an external-auth exchange code (the seed fixes it at 60 s; tests shorten it). */
+  EXCHANGE_CODE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Bearer credential for internal callers of /introspect (API gateway); empty disables it. */
+  INTERNAL_INTROSPECTION_TOKEN: z.string().default(""),
+  /** Requests per minute per client IP on every public endpoint. */
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** Requests per minute per API key (pk_/sk_) on every keyed endpoint. */
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().positive().default(60_000),
+
+  // --- OTP (used by the OTP use cases) ---
+  /** Lifetime of an OTP code. */
+  OTP_TTL_SECONDS: z.coerce.number().int().positive().default(600),
+  /** Digits in an OTP code. */
+  OTP_LENGTH: z.coerce.number().int().min(4).max(10).default(6),
+  /** Wrong guesses after which a code is dead. */
+  OTP_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  /** Minimum time between two sends to one identifier. */
+  OTP_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(30),
+  /** Sends per identifier (email/phone) per hour. */
+  OTP_MAX_SENDS_PER_HOUR: z.coerce.number().int().positive().default(5),
+  /** OTP requests per client IP per hour. */
+  OTP_IP_REQUESTS_PER_HOUR: z.coerce.number().int().positive().default(30),
+  /** OTP verify attempts per client IP per hour (on top of the per-code attempt limit). */
+  OTP_IP_VERIFIES_PER_HOUR: z.coerce.number().int().positive().default(100),
+  /** SMS sends per destination country per hour (SMS-pumping cap). */
+  OTP_SMS_COUNTRY_HOURLY_CAP: z.coerce.number().int().positive().default(1000),
+  /** HMAC key for stored OTP code hashes. Required (>= 32 chars) in production. */
+  OTP_CODE_SECRET: z.string().min(32).default(DEV_OTP_CODE_SECRET),
+}).superRefine((env, ctx) => {
+  if (env.NODE_ENV !== "production") return;
+  if (env.SIGNING_KEY_ENCRYPTION_KEY === DEV_SIGNING_KEY_ENCRYPTION_KEY)
+    ctx.addIssue({ code: "custom", path: ["SIGNING_KEY_ENCRYPTION_KEY"], message: "must be set (>= 32 chars) in production" });
+  if (env.OTP_CODE_SECRET === DEV_OTP_CODE_SECRET)
+    ctx.addIssue({ code: "custom", path: ["OTP_CODE_SECRET"], message: "must be set (>= 32 chars) in production" });
+  if (env.INTERNAL_INTROSPECTION_TOKEN !== "" && env.INTERNAL_INTROSPECTION_TOKEN.length < 32)
+    ctx.addIssue({ code: "custom", path: ["INTERNAL_INTROSPECTION_TOKEN"], message: "must be >= 32 chars in production" });
+});
+export type Env = z.infer<typeof Env>;

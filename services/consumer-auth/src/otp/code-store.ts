@@ -1,0 +1,105 @@
+import { createHash, createHmac, randomInt } from "node:crypto";
+import type { Mode } from "@authplane/contracts";
+import type { Redis } from "@authplane/service-kit";
+import { LuaScript } from "./lua-script.js";
+import type { OtpIdentity } from "./normalize-identity.js";
+
+/** Whose code: the same email in two organizations (or live and test) has two separate codes. */
+export interface OtpScope {
+  organizationId: string;
+  mode: Mode;
+}
+
+export type VerifyOutcome = "ok" | "invalid" | "expired" | "exhausted";
+
+/*
+ * One Redis hash per (organization, mode, identity):
+ *   h = HMAC of the code (absent once the code is dead), a = wrong attempts so far,
+ *   r = request id of the code, d = "1" once the attempts are exhausted (kept until the TTL, so the
+ *   right code is still refused with a clear error instead of "expired").
+ * The hash expires with the code. Requesting a new code replaces the hash (attempts start over;
+ * the per-identity hourly send cap bounds how many guesses that gives an attacker).
+ */
+
+const STORE = new LuaScript(`
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0, 'r', ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+`);
+
+// Compare, count and consume in one step: Redis runs a script alone, so two parallel verifies of
+// one code cannot both see it, and parallel wrong guesses cannot slip past the attempt limit.
+// The string compare is not constant-time, but it compares HMACs under a server secret: how many
+// leading characters of a keyed hash match says nothing about the code.
+const VERIFY = new LuaScript(`
+local v = redis.call('HMGET', KEYS[1], 'h', 'a', 'd')
+if v[3] then return 'exhausted' end
+if not v[1] then return 'expired' end
+if v[1] == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 'ok'
+end
+local a = redis.call('HINCRBY', KEYS[1], 'a', 1)
+if a >= tonumber(ARGV[2]) then
+  redis.call('HDEL', KEYS[1], 'h')
+  redis.call('HSET', KEYS[1], 'd', '1')
+  return 'exhausted'
+end
+return 'invalid'
+`);
+
+// Removes a code only if it is still the one this request stored (a later request may have
+// replaced it in the meantime).
+const REVOKE = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'r') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);
+
+/** Hashed, attempt-counted, single-use OTP codes in Redis (shared by every instance). */
+export class OtpCodeStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: { codeSecret: string; ttlSeconds: number; maxAttempts: number; length: number },
+  ) {}
+
+  /** A uniformly random code of `length` digits (leading zeros kept). */
+  generateCode(): string {
+    return String(randomInt(0, 10 ** this.opts.length)).padStart(this.opts.length, "0");
+  }
+
+  /** Stores `code` (as an HMAC) for the identity, replacing any earlier code and its attempts. */
+  async store(scope: OtpScope, identity: OtpIdentity, code: string, requestId: string): Promise<void> {
+    await STORE.run(this.redis, [this.key(scope, identity)], [this.hash(scope, identity, code), requestId, this.opts.ttlSeconds]);
+  }
+
+  /** Verifies and, on success, consumes the code, atomically. */
+  async verify(scope: OtpScope, identity: OtpIdentity, code: string): Promise<VerifyOutcome> {
+    const out = await VERIFY.run(this.redis, [this.key(scope, identity)], [this.hash(scope, identity, code), this.opts.maxAttempts]);
+    if (out === "ok" || out === "invalid" || out === "expired" || out === "exhausted") return out;
+    throw new Error(`unexpected OTP verify result: ${String(out)}`);
+  }
+
+  /** Removes the code stored by `requestId`, if it is still the current one. */
+  async revoke(scope: OtpScope, identity: OtpIdentity, requestId: string): Promise<void> {
+    await REVOKE.run(this.redis, [this.key(scope, identity)], [requestId]);
+  }
+
+  private hash(scope: OtpScope, identity: OtpIdentity, code: string): string {
+    return createHmac("sha256", this.opts.codeSecret)
+      .update(`${scope.organizationId}|${scope.mode}|${identity.kind}:${identity.value}|${code}`)
+      .digest("hex");
+  }
+
+  /** The identity is hashed so that emails and phone numbers are not readable in Redis key names. */
+  private key(scope: OtpScope, identity: OtpIdentity): string {
+    return `otp:code:${scope.organizationId}:${scope.mode}:${identityKey(identity)}`;
+  }
+}
+
+/** A stable, non-reversible-at-a-glance id of an identity for Redis key names. */
+export function identityKey(identity: OtpIdentity): string {
+  return createHash("sha256").update(`${identity.kind}:${identity.value}`).digest("base64url");
+}

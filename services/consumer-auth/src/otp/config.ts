@@ -1,0 +1,62 @@
+/**
+ * The OTP numbers, read once from env (see `otpConfigFromEnv`) and handed to the OTP helpers, so
+ * they can be unit-tested with other values (a 1 s lifetime, a tiny cap) without the whole env.
+ */
+export interface OtpConfig {
+  /** Lifetime of a code in seconds; also the max age of the OTP_REQUESTS stream. */
+  ttlSeconds: number;
+  /** Digits per code. */
+  length: number;
+  /** Wrong tries after which a code is dead. */
+  maxAttempts: number;
+  /** Minimum gap between two sends to one identity. */
+  resendCooldownSeconds: number;
+  /** Sends per identity (organization + mode + email/phone) per hour. */
+  maxSendsPerHour: number;
+  /** OTP requests per client IP per hour. */
+  ipRequestsPerHour: number;
+  /** OTP verify attempts per client IP per hour. */
+  ipVerifiesPerHour: number;
+  /** SMS sends per organization, mode and destination country per hour (SMS pumping). */
+  smsCountryHourlyCap: number;
+  /** HMAC key for stored code hashes. */
+  codeSecret: string;
+}
+
+export const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret"> = {
+  ttlSeconds: 600,
+  length: 6,
+  maxAttempts: 5,
+  resendCooldownSeconds: 30,
+  maxSendsPerHour: 5,
+  ipRequestsPerHour: 30,
+  ipVerifiesPerHour: 100,
+  smsCountryHourlyCap: 1000,
+};
+
+/** The OTP variables of consumer-auth's Env (see src/env.ts, "OTP" block). */
+export interface OtpEnv {
+  OTP_TTL_SECONDS: number;
+  OTP_LENGTH: number;
+  OTP_MAX_ATTEMPTS: number;
+  OTP_RESEND_COOLDOWN_SECONDS: number;
+  OTP_MAX_SENDS_PER_HOUR: number;
+  OTP_IP_REQUESTS_PER_HOUR: number;
+  OTP_IP_VERIFIES_PER_HOUR?: number;
+  OTP_SMS_COUNTRY_HOURLY_CAP: number;
+  OTP_CODE_SECRET: string;
+}
+
+export function otpConfigFromEnv(env: OtpEnv): OtpConfig {
+  return {
+    ttlSeconds: env.OTP_TTL_SECONDS,
+    length: env.OTP_LENGTH,
+    maxAttempts: env.OTP_MAX_ATTEMPTS,
+    resendCooldownSeconds: env.OTP_RESEND_COOLDOWN_SECONDS,
+    maxSendsPerHour: env.OTP_MAX_SENDS_PER_HOUR,
+    ipRequestsPerHour: env.OTP_IP_REQUESTS_PER_HOUR,
+    ipVerifiesPerHour: env.OTP_IP_VERIFIES_PER_HOUR ?? OTP_DEFAULTS.ipVerifiesPerHour,
+    smsCountryHourlyCap: env.OTP_SMS_COUNTRY_HOURLY_CAP,
+    codeSecret: env.OTP_CODE_SECRET,
+  };
+}

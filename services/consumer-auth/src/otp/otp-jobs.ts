@@ -1,0 +1,55 @@
+import { type EventEnvelope, OTP_REQUESTED_TYPE, type OtpRequestedData, type Subjects } from "@authplane/contracts";
+import { DependencyUnavailableError, ensureStream, type JetStreamClient, type JetStreamManager, newEvent } from "@authplane/service-kit";
+import type { OtpScope } from "./code-store.js";
+
+export interface OtpJobPublisherOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  subjects: Subjects;
+  /** Code lifetime: the stream keeps a job no longer than its code can be used. */
+  ttlSeconds: number;
+  publishTimeoutMs?: number;
+}
+
+/**
+ * Publishes `otp.v1.requested` delivery jobs to the OTP_REQUESTS stream and resolves only once
+ * JetStream acknowledged them. The stream is ensured once, on first use (and again after a
+ * failure), so consumer-auth does not depend on stream set-up order at start-up.
+ */
+export class OtpJobPublisher {
+  private streamReady: Promise<void> | null = null;
+
+  constructor(private readonly opts: OtpJobPublisherOptions) {}
+
+  ensureStream(): Promise<void> {
+    if (!this.streamReady) {
+      const { jsm, subjects, ttlSeconds } = this.opts;
+      this.streamReady = ensureStream(jsm, {
+        name: subjects.otpStream,
+        subjects: [subjects.otpRequested],
+        maxAgeSeconds: ttlSeconds,
+      }).catch((err: unknown) => {
+        this.streamReady = null;
+        throw err;
+      });
+    }
+    return this.streamReady;
+  }
+
+  /** Builds the envelope and publishes it with its id as the message id; returns the envelope. */
+  async publish(scope: OtpScope, data: OtpRequestedData): Promise<EventEnvelope> {
+    const event = newEvent(OTP_REQUESTED_TYPE, scope, data);
+    try {
+      await this.ensureStream();
+      await this.opts.js.publish(this.opts.subjects.otpRequested, JSON.stringify(event), {
+        msgID: event.id,
+        timeout: this.opts.publishTimeoutMs ?? 3_000,
+      });
+    } catch (err) {
+      // Ensure the stream again next time: it may have been deleted or never created.
+      this.streamReady = null;
+      throw new DependencyUnavailableError("nats", err);
+    }
+    return event;
+  }
+}

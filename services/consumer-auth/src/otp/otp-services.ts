@@ -1,0 +1,33 @@
+import type { Subjects } from "@authplane/contracts";
+import type { JetStreamClient, JetStreamManager, Logger, Redis } from "@authplane/service-kit";
+import { OtpCodeStore } from "./code-store.js";
+import { type OtpConfig, type OtpEnv, otpConfigFromEnv } from "./config.js";
+import { OtpLimits } from "./limits.js";
+import { OtpJobPublisher } from "./otp-jobs.js";
+
+/** The OTP helpers one app instance uses, built from its shared connections. */
+export interface OtpServices {
+  config: OtpConfig;
+  codes: OtpCodeStore;
+  limits: OtpLimits;
+  jobs: OtpJobPublisher;
+  logger: Logger;
+}
+
+export function createOtpServices(deps: {
+  env: OtpEnv;
+  redis: Redis;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  subjects: Subjects;
+  logger: Logger;
+}): OtpServices {
+  const config = otpConfigFromEnv(deps.env);
+  return {
+    config,
+    codes: new OtpCodeStore(deps.redis, config),
+    limits: new OtpLimits(deps.redis, config),
+    jobs: new OtpJobPublisher({ js: deps.js, jsm: deps.jsm, subjects: deps.subjects, ttlSeconds: config.ttlSeconds }),
+    logger: deps.logger,
+  };
+}

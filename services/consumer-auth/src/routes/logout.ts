@@ -1,0 +1,31 @@
+import { parseApiKeyPrefix } from "@authplane/contracts";
+import { Router } from "express";
+import type { AppDeps } from "../deps.js";
+import { appError, ErrorCatalog } from "../errors.js";
+import { sameScope } from "../http/auth.js";
+import { revokeSession } from "../usecases/revoke-session.js";
+import { bearerToken, verifyAccessToken } from "../usecases/verify-access-token.js";
+
+export function logoutRouter(deps: AppDeps): Router {
+  const router = Router();
+  /**
+   * POST /logout with `Authorization: Bearer <access token>` -> 204. When the client also sends
+   * its X-Publishable-Key (the SDKs do), the token must belong to that key's organization and mode.
+   */
+  router.post("/logout", async (req, res) => {
+    const token = bearerToken(req.headers.authorization);
+    const claims = token ? await verifyAccessToken(deps, token) : null;
+    if (!claims) throw appError(ErrorCatalog.authenticationRequired);
+    const pk = req.headers["x-publishable-key"];
+    if (typeof pk === "string") {
+      const key = parseApiKeyPrefix(pk) ? await deps.keyVerifier.verify(pk) : null;
+      if (key?.kind !== "publishable") throw appError(ErrorCatalog.authenticationRequired);
+      if (!sameScope(key, claims)) throw appError(ErrorCatalog.keyMismatch);
+    }
+    const session = await deps.prisma.session.findUnique({ where: { id: claims.sessionId } });
+    if (!session) throw appError(ErrorCatalog.authenticationRequired);
+    await revokeSession(deps, { session, reason: "logout" });
+    res.status(204).end();
+  });
+  return router;
+}

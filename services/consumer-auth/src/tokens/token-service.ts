@@ -1,0 +1,337 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { IdPrefix, Mode } from "@authplane/contracts";
+import { type Logger, type NatsConnection, ulid } from "@authplane/service-kit";
+import { type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import type { Env } from "../env.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.js";
+
+/** Claims of a consumer access token (see README "Token format"). */
+export const AccessTokenClaims = z.object({
+  consumerId: z.string().min(1),
+  organizationId: z.string().min(1),
+  sessionId: z.string().startsWith(IdPrefix.session),
+  mode: Mode,
+  sub: z.string().min(1),
+  iss: z.string(),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  jti: z.string().optional(),
+});
+export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
+
+interface PublicEntry {
+  kid: string;
+  key: KeyObject;
+  jwk: JWK;
+  /** Null while the key is active; tokens of a retired key verify until retiredAt + max TTL. */
+  retiredAt: Date | null;
+}
+
+interface ActiveKey {
+  kid: string;
+  privateKey: KeyObject;
+  createdAt: Date;
+}
+
+interface CachedToken {
+  claims: Readonly<AccessTokenClaims>;
+  kid: string;
+  /** Epoch ms; never later than the token's `exp`. */
+  until: number;
+}
+
+export interface TokenServiceOptions {
+  prisma: PrismaClient;
+  env: Pick<
+    Env,
+    | "SIGNING_KEY_ENCRYPTION_KEY"
+    | "SIGNING_KEY_ROTATION_DAYS"
+    | "SIGNING_KEY_REFRESH_SECONDS"
+    | "MAX_ACCESS_TOKEN_TTL_SECONDS"
+    | "TOKEN_ISSUER"
+    | "DATABASE_SCHEMA"
+    | "TOKEN_CACHE_MAX_ENTRIES"
+    | "TOKEN_CACHE_TTL_SECONDS"
+  >;
+  logger: Logger;
+  /**
+   * When given, a rotation is announced on `signingKeysChangedSubject` (core NATS) and every
+   * instance reloads at once instead of at its next periodic refresh.
+   */
+  nats?: { nc: NatsConnection; subject: string };
+}
+
+/** Internal core-NATS subject announcing a new signing key (payload: kid). Not part of the event stream. */
+export function signingKeysChangedSubject(prefix: string): string {
+  return `${prefix}consumer-auth.v1.signing-keys.changed`;
+}
+
+/** How long a retired key stays published beyond the longest token life (JWKS caches, clock skew). */
+const RETIRED_KEY_EXTRA_SECONDS = 600;
+/** An unknown `kid` triggers at most one reload from Postgres per this interval (no DB flood by forged kids). */
+const UNKNOWN_KID_RELOAD_MS = 200;
+
+/**
+ * Signs and verifies EdDSA (Ed25519) access tokens with the signing keys kept in Postgres.
+ * Keys are cached in memory as KeyObjects (no DB or decryption on the hot path); every instance
+ * reloads them periodically, so all instances agree on the active key (the newest unretired row).
+ */
+export class TokenService {
+  private active: ActiveKey | null = null;
+  private publics = new Map<string, PublicEntry>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastReload = 0;
+  private reloading: Promise<void> | null = null;
+  private sub: ReturnType<NatsConnection["subscribe"]> | null = null;
+  /**
+   * Tokens whose signature, issuer and claims were verified, keyed by the whole token string, in
+   * least-recently-used order (Map insertion order). Only successful verifications enter it, so a
+   * token differing in any byte (tampered) is verified in full. Revocation is not cached here.
+   */
+  private readonly verified = new Map<string, CachedToken>();
+
+  constructor(private readonly opts: TokenServiceOptions) {}
+
+  /** Loads the keys, creating the first one (under an advisory lock) when none is active. */
+  async init(): Promise<void> {
+    await this.reload();
+    if (!this.active) await this.rotate({ onlyIfDue: true });
+  }
+
+  /** Periodic reload + scheduled rotation. */
+  start(): void {
+    if (this.timer) return;
+    const tick = async () => {
+      try {
+        await this.reload();
+        if (this.rotationDue()) await this.rotate({ onlyIfDue: true });
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as Error).message }, "signing key refresh failed");
+      }
+    };
+    this.timer = setInterval(() => void tick(), this.opts.env.SIGNING_KEY_REFRESH_SECONDS * 1000);
+    this.timer.unref();
+    const nats = this.opts.nats;
+    if (nats) {
+      this.sub = nats.nc.subscribe(nats.subject, {
+        callback: () => {
+          void this.reloadShared().catch((err: Error) => this.opts.logger.warn({ err: err.message }, "signing key reload failed"));
+        },
+      });
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.sub?.unsubscribe();
+    this.sub = null;
+    this.verified.clear();
+  }
+
+  /** One reload at a time, shared by concurrent callers. */
+  private reloadShared(): Promise<void> {
+    this.reloading ??= this.reload().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  get activeKid(): string | null {
+    return this.active?.kid ?? null;
+  }
+
+  private rotationDue(): boolean {
+    if (!this.active) return true;
+    return Date.now() - this.active.createdAt.getTime() >= this.opts.env.SIGNING_KEY_ROTATION_DAYS * 86_400_000;
+  }
+
+  /** Reads every key whose tokens may still be alive. */
+  async reload(): Promise<void> {
+    const horizon = new Date(Date.now() - (this.opts.env.MAX_ACCESS_TOKEN_TTL_SECONDS + RETIRED_KEY_EXTRA_SECONDS) * 1000);
+    const rows = await this.opts.prisma.signingKey.findMany({
+      where: { OR: [{ retiredAt: null }, { retiredAt: { gt: horizon } }] },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    });
+    const publics = new Map<string, PublicEntry>();
+    let active: ActiveKey | null = null;
+    for (const row of rows) {
+      const jwk = row.publicJwk as JWK;
+      const prior = this.publics.get(row.id);
+      const key = prior?.key ?? createPublicKey({ key: { ...jwk }, format: "jwk" });
+      publics.set(row.id, { kid: row.id, key, jwk, retiredAt: row.retiredAt });
+      if (!active && row.retiredAt === null) {
+        const privateKey =
+          this.active?.kid === row.id
+            ? this.active.privateKey
+            : createPrivateKey({
+                key: decryptPrivateKey(row.privateKeyEncrypted, row.id, this.opts.env.SIGNING_KEY_ENCRYPTION_KEY),
+                format: "der",
+                type: "pkcs8",
+              });
+        active = { kid: row.id, privateKey, createdAt: row.createdAt };
+      }
+    }
+    this.publics = publics;
+    this.active = active;
+    this.lastReload = Date.now();
+  }
+
+  /**
+   * Creates a new signing key and retires the previous ones (they keep verifying until their
+   * tokens expire). Serialized across instances by a transaction-level advisory lock; with
+   * `onlyIfDue` a second instance that waited on the lock finds a fresh key and does nothing.
+   */
+  async rotate(opts: { onlyIfDue?: boolean } = {}): Promise<string> {
+    const env = this.opts.env;
+    const kid = await this.opts.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`authplane:signing-keys:${env.DATABASE_SCHEMA}`}))`;
+      if (opts.onlyIfDue) {
+        const newest = await tx.signingKey.findFirst({ where: { retiredAt: null }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+        if (newest && Date.now() - newest.createdAt.getTime() < env.SIGNING_KEY_ROTATION_DAYS * 86_400_000) return newest.id;
+      }
+      const id = `${IdPrefix.signingKey}${ulid()}`;
+      const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+      const jwk = publicKey.export({ format: "jwk" }) as JWK;
+      const der = privateKey.export({ format: "der", type: "pkcs8" });
+      const now = new Date();
+      await tx.signingKey.updateMany({ where: { retiredAt: null }, data: { retiredAt: now } });
+      await tx.signingKey.create({
+        data: {
+          id,
+          algorithm: "EdDSA",
+          publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
+          privateKeyEncrypted: encryptPrivateKey(der, id, env.SIGNING_KEY_ENCRYPTION_KEY),
+          createdAt: now,
+        },
+      });
+      return id;
+    });
+    await this.reload();
+    if (this.opts.nats) {
+      this.opts.nats.nc.publish(this.opts.nats.subject, kid);
+      await this.opts.nats.nc.flush().catch(() => {});
+    }
+    this.opts.logger.info({ kid }, "signing key active");
+    return kid;
+  }
+
+  /** JWKS document: every public key whose tokens may still be alive. */
+  jwks(): { keys: JWK[] } {
+    return {
+      keys: [...this.publics.values()]
+        .filter((e) => this.isUsable(e))
+        .map((e) => ({ kty: e.jwk.kty, crv: e.jwk.crv, x: e.jwk.x, kid: e.kid, alg: "EdDSA", use: "sig" })),
+    };
+  }
+
+  private isUsable(e: PublicEntry, now = Date.now()): boolean {
+    if (!e.retiredAt) return true;
+    return e.retiredAt.getTime() + (this.opts.env.MAX_ACCESS_TOKEN_TTL_SECONDS + RETIRED_KEY_EXTRA_SECONDS) * 1000 > now;
+  }
+
+  /** Clamps an organization's access-token TTL to the service maximum (which bounds JWKS retention). */
+  accessTtl(settingsTtl: number): number {
+    return Math.min(settingsTtl, this.opts.env.MAX_ACCESS_TOKEN_TTL_SECONDS);
+  }
+
+  async sign(
+    claims: { consumerId: string; organizationId: string; sessionId: string; mode: Mode },
+    ttlSeconds: number,
+  ): Promise<{ token: string; exp: number; iat: number }> {
+    const active = this.active;
+    if (!active) throw new Error("no active signing key (TokenService.init not called?)");
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + this.accessTtl(ttlSeconds);
+    // jose builds and signs the JWS (the contract says "EdDSA JWTs via jose"): no hand-rolled framing.
+    const token = await new SignJWT({
+      consumerId: claims.consumerId,
+      organizationId: claims.organizationId,
+      sessionId: claims.sessionId,
+      mode: claims.mode,
+    })
+      .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: active.kid })
+      .setSubject(claims.consumerId)
+      .setIssuer(this.opts.env.TOKEN_ISSUER)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(ulid())
+      .sign(active.privateKey);
+    return { token, exp, iat };
+  }
+
+  /**
+   * Verifies signature (EdDSA only, known kid of a usable key), issuer, typ and exp. Returns the
+   * claims or null; never throws for a bad token. Revocation is checked by the caller (Redis).
+   */
+  async verify(token: string): Promise<AccessTokenClaims | null> {
+    if (token.length > 4096) return null;
+    const cacheOn = this.opts.env.TOKEN_CACHE_MAX_ENTRIES > 0;
+    if (cacheOn) {
+      const hit = this.verified.get(token);
+      if (hit) {
+        this.verified.delete(token);
+        const now = Date.now();
+        const entry = this.publics.get(hit.kid);
+        if (hit.until > now && entry && this.isUsable(entry, now)) {
+          this.verified.set(token, hit); // most recently used
+          return hit.claims;
+        }
+      }
+    }
+    let kid = "";
+    let claims: AccessTokenClaims;
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, (header) => this.keyFor(header), {
+        algorithms: ["EdDSA"],
+        issuer: this.opts.env.TOKEN_ISSUER,
+        typ: "JWT",
+        requiredClaims: ["exp", "iat", "sub"],
+        clockTolerance: 5,
+      });
+      const parsed = AccessTokenClaims.safeParse(payload);
+      if (!parsed.success || parsed.data.sub !== parsed.data.consumerId) return null;
+      kid = protectedHeader.kid ?? "";
+      claims = parsed.data;
+    } catch {
+      return null;
+    }
+    if (cacheOn) this.remember(token, kid, claims);
+    return claims;
+  }
+
+  /** Caches a verified token until min(exp, now + TOKEN_CACHE_TTL_SECONDS); evicts the least recently used. */
+  private remember(token: string, kid: string, claims: AccessTokenClaims): void {
+    const now = Date.now();
+    const until = Math.min(claims.exp * 1000, now + this.opts.env.TOKEN_CACHE_TTL_SECONDS * 1000);
+    // Inside the verify clock tolerance (already expired): verified, but never cached.
+    if (until <= now) return;
+    this.verified.set(token, { claims: Object.freeze({ ...claims }), kid, until });
+    while (this.verified.size > this.opts.env.TOKEN_CACHE_MAX_ENTRIES) {
+      const oldest = this.verified.keys().next();
+      if (oldest.done) break;
+      this.verified.delete(oldest.value);
+    }
+  }
+
+  /** Number of verified tokens held in memory (for tests and diagnostics). */
+  get cachedTokenCount(): number {
+    return this.verified.size;
+  }
+
+  private async keyFor(header: JWTHeaderParameters): Promise<KeyObject> {
+    const kid = header.kid;
+    if (typeof kid !== "string" || !kid.startsWith(IdPrefix.signingKey) || kid.length > 64) throw new Error("unknown kid");
+    let entry = this.publics.get(kid);
+    if (!entry && Date.now() - this.lastReload > UNKNOWN_KID_RELOAD_MS) {
+      // A kid created by another instance's rotation since our last reload (the NATS announcement
+      // usually gets here first). Throttled so forged kids cannot turn into a Postgres flood.
+      await this.reloadShared();
+      entry = this.publics.get(kid);
+    }
+    if (!entry || !this.isUsable(entry)) throw new Error("unknown kid");
+    return entry.key;
+  }
+}

@@ -1,0 +1,112 @@
+import { type ConsumerUpgradedData, EventType, type EventEnvelope, type SessionResponse, type VerifiedKey } from "@authplane/contracts";
+import { newEvent, ulid } from "@authplane/service-kit";
+import type { AppDeps } from "../deps.js";
+import { appError, ErrorCatalog } from "../errors.js";
+import { Prisma } from "../generated/prisma/client.js";
+import { EXCHANGE_CODE_PATTERN, ExchangeCodeData, exchangeCodeKey } from "./authorize-external.js";
+import { issueSession, newConsumerId } from "./issue-session.js";
+import type { AccessTokenClaims } from "./verify-access-token.js";
+
+/**
+ * POST /external/exchange. The code is consumed with one GETDEL on a key scoped by the caller's
+ * organization and mode: of N concurrent attempts exactly one gets the value; a code of another
+ * org/mode is simply not found (and is not burnt). With a guest access token (`guest`) of the
+ * same org+mode and a code whose identity is new, that guest is upgraded in place.
+ */
+export async function exchangeCode(
+  deps: AppDeps,
+  input: { key: VerifiedKey; exchangeCode: string; guest: AccessTokenClaims | null; ip?: string; userAgent?: string },
+): Promise<SessionResponse> {
+  const { key } = input;
+  if (!EXCHANGE_CODE_PATTERN.test(input.exchangeCode)) throw appError(ErrorCatalog.invalidExchangeCode);
+  const raw = await deps.redis.getdel(exchangeCodeKey(key.organizationId, key.mode, input.exchangeCode));
+  if (!raw) throw appError(ErrorCatalog.invalidExchangeCode);
+  const data = ExchangeCodeData.parse(JSON.parse(raw));
+  const scope = { organizationId: key.organizationId, mode: key.mode };
+  const common = {
+    organizationId: key.organizationId,
+    mode: key.mode,
+    sessionType: "external" as const,
+    settings: key.settings,
+    ip: input.ip,
+    userAgent: input.userAgent,
+  };
+
+  if (data.consumerId) {
+    const consumer = await deps.prisma.consumer.findUnique({ where: { id: data.consumerId } });
+    if (!consumer) throw appError(ErrorCatalog.invalidExchangeCode);
+    return issueSession(deps, {
+      ...common,
+      consumer: { id: consumer.id, kind: "registered", email: consumer.email, phone: consumer.phone },
+    });
+  }
+
+  // Resolution "created": create the consumer now, or upgrade the caller's guest in place.
+  const identityWhere = {
+    organizationId: key.organizationId,
+    mode: key.mode,
+    provider: data.provider,
+    issuer: data.issuer,
+    subject: data.subject,
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await deps.prisma.$transaction(async (tx) => {
+        const existing = await tx.externalIdentity.findUnique({ where: { organizationId_mode_provider_issuer_subject: identityWhere } });
+        if (existing) {
+          // Another code for the same identity was exchanged first: it now exists.
+          const c = await tx.consumer.findUniqueOrThrow({ where: { id: existing.consumerId } });
+          return issueSession(deps, { ...common, tx, consumer: { id: c.id, kind: "registered", email: c.email, phone: c.phone } });
+        }
+        const email = data.verifiedEmail
+          ? (await tx.consumer.findUnique({
+              where: { organizationId_mode_email: { organizationId: key.organizationId, mode: key.mode, email: data.verifiedEmail } },
+            }))
+            ? null // that email belongs to another consumer: do not take it
+            : data.verifiedEmail
+          : null;
+        const now = new Date();
+        const guest = input.guest
+          ? await tx.consumer.findFirst({
+              where: { id: input.guest.consumerId, organizationId: key.organizationId, mode: key.mode, kind: "guest" },
+            })
+          : null;
+        if (guest) {
+          await tx.consumer.update({
+            where: { id: guest.id },
+            data: { kind: "registered", upgradedAt: now, ...(email ? { email, emailVerifiedAt: now } : {}) },
+          });
+          await tx.externalIdentity.create({
+            data: { id: `eid_${ulid()}`, ...identityWhere, consumerId: guest.id, claims: data.claims as Prisma.InputJsonObject },
+          });
+          const upgraded: ConsumerUpgradedData = { consumerId: guest.id, via: "external", email: email ?? guest.email, phone: guest.phone };
+          const extraEvents: EventEnvelope[] = [newEvent(EventType.consumerUpgraded, scope, upgraded)];
+          return issueSession(deps, {
+            ...common,
+            tx,
+            consumer: { id: guest.id, kind: "registered", email: email ?? guest.email, phone: guest.phone },
+            extraEvents,
+          });
+        }
+        const id = newConsumerId("registered");
+        const session = await issueSession(deps, {
+          ...common,
+          tx,
+          consumer: { id, kind: "registered", email, emailVerifiedAt: email ? now : null, create: true },
+        });
+        await tx.externalIdentity.create({
+          data: { id: `eid_${ulid()}`, ...identityWhere, consumerId: id, claims: data.claims as Prisma.InputJsonObject },
+        });
+        return session;
+      });
+      deps.relay.kick();
+      return result;
+    } catch (err) {
+      // Two exchanges creating the same identity (or email) at once: retry once, it then exists.
+      const unique =
+        (err instanceof Prisma.PrismaClientKnownRequestError && (err.code === "P2002" || err.code === "P2010")) ||
+        /23505|unique constraint/i.test((err as Error).message ?? "");
+      if (!unique || attempt >= 1) throw err;
+    }
+  }
+}

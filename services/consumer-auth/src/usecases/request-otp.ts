@@ -1,0 +1,47 @@
+import { IdPrefix, type OtpRequestedData, type VerifiedKey } from "@authplane/contracts";
+import { ulid } from "ulid";
+import type { OtpScope } from "../otp/code-store.js";
+import { normalizeIdentity, type OtpIdentityInput } from "../otp/normalize-identity.js";
+import type { OtpServices } from "../otp/otp-services.js";
+
+/**
+ * Issues a code for an email or phone and queues its delivery. Resolves only once JetStream has
+ * acknowledged the delivery job; if it cannot, the stored code is removed and the cooldown given
+ * back, and the caller gets a 503.
+ *
+ * No lookup of the identity happens here: a known and an unknown email/phone take exactly the
+ * same path (same answer, same work), so the endpoint cannot be used to enumerate accounts.
+ */
+export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpIdentityInput, clientIp: string): Promise<{ ok: true }> {
+  await otp.limits.consumeRequestByIp(clientIp);
+  const identity = normalizeIdentity(input);
+  const scope: OtpScope = { organizationId: key.organizationId, mode: key.mode };
+
+  const releaseCooldown = await otp.limits.consumeSend(scope, identity);
+  const requestId = `${IdPrefix.otpRequest}${ulid()}`;
+  const code = otp.codes.generateCode();
+  const ttlSeconds = otp.config.ttlSeconds;
+  const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
+  try {
+    await otp.codes.store(scope, identity, code, requestId);
+    const data: OtpRequestedData = {
+      requestId,
+      channel: identity.channel,
+      to: identity.value,
+      code,
+      expiresAt,
+      ttlSeconds,
+      organizationName: key.organizationName,
+      ...(identity.channel === "sms" && identity.country ? { country: identity.country } : {}),
+    };
+    await otp.jobs.publish(scope, data);
+  } catch (err) {
+    // Nothing will be delivered: leave no usable code behind, and let the user retry at once.
+    await otp.codes.revoke(scope, identity, requestId).catch(() => {});
+    await releaseCooldown();
+    otp.logger.warn({ requestId, channel: identity.channel, err: (err as Error).message }, "otp request failed");
+    throw err;
+  }
+  otp.logger.info({ requestId, channel: identity.channel, organizationId: scope.organizationId, mode: scope.mode }, "otp requested");
+  return { ok: true };
+}

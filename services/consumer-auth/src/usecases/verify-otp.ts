@@ -1,0 +1,164 @@
+import { type ConsumerUpgradedData, EventType, type Mode, type SessionResponse, type VerifiedKey } from "@authplane/contracts";
+import { newEvent } from "@authplane/service-kit";
+import type { AppDeps } from "../deps.js";
+import { appError, ErrorCatalog } from "../errors.js";
+import type { Consumer } from "../generated/prisma/client.js";
+import { sameScope } from "../http/auth.js";
+import type { OtpScope } from "../otp/code-store.js";
+import { normalizeIdentity, type OtpIdentity, type OtpVerifyBody } from "../otp/normalize-identity.js";
+import { OtpErrors, otpError } from "../otp/otp-errors.js";
+import type { OtpServices } from "../otp/otp-services.js";
+import { isUniqueViolation } from "../otp/unique-violation.js";
+import { issueSession, newConsumerId } from "./issue-session.js";
+import { verifyAccessToken } from "./verify-access-token.js";
+
+export interface VerifyOtpInput {
+  key: VerifiedKey;
+  body: OtpVerifyBody;
+  ip: string;
+  userAgent?: string;
+  /** Bearer access token of the caller, if any: a guest of the same organization and mode is upgraded in place. */
+  accessToken?: string | null;
+}
+
+type Deps = Pick<AppDeps, "prisma" | "tokens" | "relay" | "redis">;
+
+/**
+ * Checks and consumes the code (one atomic Redis step), then signs in the consumer owning the
+ * verified email/phone in this organization and mode, creating it on first sign-in, or upgrades
+ * the calling guest in place (a registered caller's token just signs in as the identity's owner).
+ * If the email/phone already belongs to another consumer, the caller
+ * signs in as that consumer and the guest is left as it was (an identity has one owner; merging
+ * two consumers' histories is not done implicitly).
+ */
+export async function verifyOtp(deps: Deps, otp: OtpServices, input: VerifyOtpInput): Promise<SessionResponse> {
+  await otp.limits.consumeVerifyByIp(input.ip);
+  const identity = normalizeIdentity(input.body);
+  const scope: OtpScope = { organizationId: input.key.organizationId, mode: input.key.mode };
+
+  // The access token is checked BEFORE the code is consumed (as /external/exchange does), so a bad
+  // or foreign token is refused without burning the code.
+  let guestId: string | null = null;
+  if (input.accessToken) {
+    const claims = await verifyAccessToken(deps, input.accessToken);
+    if (!claims) throw appError(ErrorCatalog.invalidAccessToken);
+    if (!sameScope(input.key, claims)) throw appError(ErrorCatalog.keyMismatch);
+    guestId = claims.consumerId;
+  }
+
+  const outcome = await otp.codes.verify(scope, identity, input.body.code);
+  if (outcome === "expired") throw otpError(OtpErrors.expired);
+  if (outcome === "invalid") throw otpError(OtpErrors.invalid);
+  if (outcome === "exhausted") throw otpError(OtpErrors.attemptsExceeded);
+
+  const session = await signIn(deps, input, scope, identity, guestId);
+  otp.logger.info(
+    { consumerId: session.session.consumerId, channel: identity.channel, upgradedGuest: guestId === session.session.consumerId },
+    "otp verified",
+  );
+  return session;
+}
+
+async function signIn(deps: Deps, input: VerifyOtpInput, scope: OtpScope, identity: OtpIdentity, guestId: string | null) {
+  const now = new Date();
+  const base = {
+    organizationId: scope.organizationId,
+    mode: scope.mode,
+    sessionType: "otp" as const,
+    settings: input.key.settings,
+    ip: input.ip,
+    userAgent: input.userAgent,
+  };
+
+  const existing = await findByIdentity(deps, scope, identity);
+  if (existing) return signInExisting(deps, base, existing, identity, now);
+
+  if (guestId) {
+    const upgraded = await upgradeGuest(deps, base, scope, identity, guestId, now);
+    if (upgraded) return upgraded;
+  }
+
+  try {
+    return await issueSession(deps, {
+      ...base,
+      consumer: {
+        id: newConsumerId("registered"),
+        kind: "registered",
+        create: true,
+        ...(identity.kind === "email" ? { email: identity.value, emailVerifiedAt: now } : { phone: identity.value, phoneVerifiedAt: now }),
+      },
+    });
+  } catch (err) {
+    // Another request (an external-auth sign-in, another pod) created this identity meanwhile.
+    if (!isUniqueViolation(err)) throw err;
+    const winner = await findByIdentity(deps, scope, identity);
+    if (!winner) throw err;
+    return signInExisting(deps, base, winner, identity, now);
+  }
+}
+
+type SessionBase = Omit<Parameters<typeof issueSession>[1], "consumer">;
+
+async function signInExisting(deps: Deps, base: SessionBase, consumer: Consumer, identity: OtpIdentity, now: Date) {
+  const field = identity.kind === "email" ? "emailVerifiedAt" : "phoneVerifiedAt";
+  if (!consumer[field]) {
+    await deps.prisma.consumer.updateMany({ where: { id: consumer.id, [field]: null }, data: { [field]: now } });
+  }
+  return issueSession(deps, {
+    ...base,
+    consumer: { id: consumer.id, kind: consumer.kind === "guest" ? "guest" : "registered", email: consumer.email, phone: consumer.phone },
+  });
+}
+
+/**
+ * Turns the guest into a registered consumer holding the verified email/phone, and issues the
+ * session and `consumers.v1.upgraded` in the same transaction. Null when the caller is no longer
+ * a guest of this scope, or when the identity was taken concurrently (the caller then signs in
+ * as its owner).
+ */
+async function upgradeGuest(
+  deps: Deps,
+  base: SessionBase,
+  scope: { organizationId: string; mode: Mode },
+  identity: OtpIdentity,
+  guestId: string,
+  now: Date,
+): Promise<SessionResponse | null> {
+  const fields =
+    identity.kind === "email" ? { email: identity.value, emailVerifiedAt: now } : { phone: identity.value, phoneVerifiedAt: now };
+  const data: ConsumerUpgradedData = {
+    consumerId: guestId,
+    via: "otp",
+    ...(identity.kind === "email" ? { email: identity.value } : { phone: identity.value }),
+  };
+  try {
+    const session = await deps.prisma.$transaction(async (tx) => {
+      const { count } = await tx.consumer.updateMany({
+        where: { id: guestId, organizationId: scope.organizationId, mode: scope.mode, kind: "guest" },
+        data: { ...fields, kind: "registered", upgradedAt: now },
+      });
+      if (count !== 1) return null;
+      return issueSession(deps, {
+        ...base,
+        tx,
+        consumer: { id: guestId, kind: "registered", ...fields },
+        extraEvents: [newEvent(EventType.consumerUpgraded, scope, data)],
+      });
+    });
+    if (session) deps.relay.kick();
+    return session;
+  } catch (err) {
+    if (isUniqueViolation(err)) return null;
+    throw err;
+  }
+}
+
+async function findByIdentity(deps: Deps, scope: OtpScope, identity: OtpIdentity): Promise<Consumer | null> {
+  return deps.prisma.consumer.findFirst({
+    where: {
+      organizationId: scope.organizationId,
+      mode: scope.mode,
+      ...(identity.kind === "email" ? { email: identity.value } : { phone: identity.value }),
+    },
+  });
+}

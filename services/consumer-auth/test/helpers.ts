@@ -1,0 +1,53 @@
+import { createPrivateKey, type KeyObject } from "node:crypto";
+import { type AdminKeyTestHandle, type CreatedOrganization, startAdminKeyForTest } from "@authplane/admin-key/testing";
+import { createTestIsolation, type TestIsolation } from "@authplane/service-kit/testing";
+import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
+import { decryptPrivateKey } from "../src/tokens/key-encryption.js";
+
+export interface World {
+  iso: TestIsolation;
+  admin: AdminKeyTestHandle;
+  ca: ConsumerAuthForTest;
+  orgA: CreatedOrganization;
+  orgB: CreatedOrganization;
+  stop(): Promise<void>;
+}
+
+/** admin-key + consumer-auth in-process on one isolation, with two organizations. */
+export async function startWorld(
+  opts: { env?: Record<string, string>; settingsA?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number } } = {},
+): Promise<World> {
+  const iso = createTestIsolation();
+  const admin = await startAdminKeyForTest(iso);
+  const ca = await startConsumerAuthForTest(iso, { env: opts.env });
+  const orgA = await admin.createOrganization({ name: "Org A", settings: opts.settingsA });
+  const orgB = await admin.createOrganization({ name: "Org B" });
+  return {
+    iso,
+    admin,
+    ca,
+    orgA,
+    orgB,
+    async stop() {
+      await ca.stop();
+      await admin.stop();
+      await iso.cleanup();
+    },
+  };
+}
+
+/** Decodes a JWT part without verifying (for assertions and for forging). */
+export function decodePart(part: string | undefined): Record<string, unknown> {
+  return JSON.parse(Buffer.from(part ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+export function b64url(obj: unknown): string {
+  return Buffer.from(JSON.stringify(obj)).toString("base64url");
+}
+
+/** The active signing key's private KeyObject, decrypted as the service does (attacker-side tests forge with it). */
+export async function activePrivateKey(ca: ConsumerAuthForTest): Promise<{ kid: string; key: KeyObject }> {
+  const row = await ca.deps.prisma.signingKey.findFirstOrThrow({ where: { retiredAt: null }, orderBy: { createdAt: "desc" } });
+  const der = decryptPrivateKey(row.privateKeyEncrypted, row.id, ca.deps.env.SIGNING_KEY_ENCRYPTION_KEY);
+  return { kid: row.id, key: createPrivateKey({ key: der, format: "der", type: "pkcs8" }) };
+}

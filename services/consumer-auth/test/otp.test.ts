@@ -1,0 +1,422 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { startAdminKeyForTest } from "@authplane/admin-key/testing";
+import { type EventEnvelope, EventType, OTP_REQUESTED_TYPE, OtpRequestedData, SessionResponse } from "@authplane/contracts";
+import { createLogger } from "@authplane/service-kit";
+import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
+import type { Express } from "express";
+import request from "supertest";
+import { createApp } from "../src/app.js";
+import { type AppDeps, buildDeps, closeDeps } from "../src/deps.js";
+import { Env } from "../src/env.js";
+import { migrate } from "../src/migrate.js";
+import { isUniqueViolation } from "../src/otp/unique-violation.js";
+import { issueSession, newConsumerId } from "../src/usecases/issue-session.js";
+
+const iso = createTestIsolation();
+const logs = captureLogs();
+type Org = Awaited<ReturnType<Awaited<ReturnType<typeof startAdminKeyForTest>>["createOrganization"]>>;
+let adminKey: Awaited<ReturnType<typeof startAdminKeyForTest>>;
+let orgA: Org;
+let orgB: Org;
+const instances: AppDeps[] = [];
+/** Default OTP numbers (30 s cooldown, 5 sends/hour, 30 requests/IP/hour). */
+let app: Express;
+let deps: AppDeps;
+/** Same data, no resend cooldown, tight SMS-country and verify-per-IP caps. */
+let loose: Express;
+let ipSeq = 0;
+
+async function startInstance(env: Record<string, string> = {}, withLogs = false): Promise<{ app: Express; deps: AppDeps }> {
+  const parsed = Env.parse({ ...iso.env("consumer-auth"), PORT: "0", ...env });
+  await migrate(parsed);
+  const logger = withLogs ? createLogger({ name: "consumer-auth", level: "trace", destination: logs.stream }) : undefined;
+  const d = await buildDeps(parsed, { logger });
+  instances.push(d);
+  return { app: createApp(d), deps: d };
+}
+
+/** A fresh client IP per test (TRUST_PROXY=loopback honours X-Forwarded-For from supertest). */
+function newIp(): string {
+  ipSeq += 1;
+  return `198.51.100.${ipSeq}`;
+}
+
+beforeAll(async () => {
+  adminKey = await startAdminKeyForTest(iso);
+  orgA = await adminKey.createOrganization({ name: "Acme Shop" });
+  orgB = await adminKey.createOrganization({ name: "Other Org" });
+  ({ app, deps } = await startInstance({}, true));
+  ({ app: loose } = await startInstance({
+    OTP_RESEND_COOLDOWN_SECONDS: "0",
+    OTP_SMS_COUNTRY_HOURLY_CAP: "5",
+    OTP_IP_VERIFIES_PER_HOUR: "4",
+  }));
+}, 60_000);
+
+afterAll(async () => {
+  for (const d of instances) await closeDeps(d);
+  await adminKey.stop();
+  await iso.cleanup();
+});
+
+interface Job {
+  envelope: EventEnvelope;
+  data: OtpRequestedData;
+  msgId: string | undefined;
+}
+
+/** The last delivery job JetStream stored (and acked) on the OTP subject. */
+async function lastJob(): Promise<Job> {
+  const msg = await deps.jsm.streams.getMessage(iso.subjects.otpStream, { last_by_subj: iso.subjects.otpRequested });
+  if (!msg) throw new Error("no OTP job in the stream");
+  const envelope = msg.json<EventEnvelope>();
+  return { envelope, data: OtpRequestedData.parse(envelope.data), msgId: msg.header?.get("Nats-Msg-Id") };
+}
+
+async function requestCode(
+  target: Express,
+  body: Record<string, unknown>,
+  opts: { key?: string; ip?: string } = {},
+): Promise<{ status: number; code: string | null; job: Job | null; res: request.Response }> {
+  const res = await request(target)
+    .post("/api/v1/auth/otp/request")
+    .set("X-Publishable-Key", opts.key ?? orgA.keys.publishable.test)
+    .set("X-Forwarded-For", opts.ip ?? newIp())
+    .send(body);
+  if (res.status !== 200) return { status: res.status, code: null, job: null, res };
+  const job = await lastJob();
+  return { status: res.status, code: job.data.code, job, res };
+}
+
+function verify(target: Express, body: Record<string, unknown>, opts: { key?: string; ip?: string; bearer?: string } = {}) {
+  const r = request(target)
+    .post("/api/v1/auth/otp/verify")
+    .set("X-Publishable-Key", opts.key ?? orgA.keys.publishable.test)
+    .set("X-Forwarded-For", opts.ip ?? newIp());
+  if (opts.bearer) r.set("Authorization", `Bearer ${opts.bearer}`);
+  return r.send(body);
+}
+
+function wrongCode(code: string): string {
+  return code === "000000" ? "000001" : "000000";
+}
+
+const EXPIRED = { error: "otp_expired", message: "Your verification code has expired. Please request a new one." };
+const INVALID = { error: "otp_invalid", message: "Invalid verification code. Please try again." };
+
+describe("email OTP", () => {
+  it("requests a code (acked job on the OTP stream) and verifies it into a session, once", async () => {
+    const { status, code, job, res } = await requestCode(app, { email: "  Jane.Doe@Example.com " });
+    expect(status).toBe(200);
+    expect(res.body).toEqual({ ok: true });
+    expect(job?.envelope.type).toBe(OTP_REQUESTED_TYPE);
+    expect(job?.msgId).toBe(job?.envelope.id);
+    expect(job?.envelope.organizationId).toBe(orgA.organization.id);
+    expect(job?.envelope.mode).toBe("test");
+    expect(job?.data).toMatchObject({ channel: "email", to: "jane.doe@example.com", ttlSeconds: 600, organizationName: "Acme Shop" });
+    expect(job?.data.requestId).toMatch(/^otp_/);
+    expect(code).toMatch(/^\d{6}$/);
+    const ttl = Date.parse(job?.data.expiresAt ?? "") - Date.now();
+    expect(ttl).toBeGreaterThan(590_000);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+
+    const ok = await verify(app, { email: "JANE.DOE@example.com", code });
+    expect(ok.status).toBe(200);
+    const body = SessionResponse.parse(ok.body);
+    expect(body.session).toMatchObject({ type: "otp", email: "jane.doe@example.com" });
+    expect(body.session.consumerId).toMatch(/^cons_/);
+    expect(body.session.guestId).toBeUndefined();
+    const row = await deps.prisma.consumer.findUnique({ where: { id: body.session.consumerId } });
+    expect(row).toMatchObject({ organizationId: orgA.organization.id, mode: "test", kind: "registered", email: "jane.doe@example.com" });
+    expect(row?.emailVerifiedAt).toBeInstanceOf(Date);
+
+    // Single use.
+    const again = await verify(app, { email: "jane.doe@example.com", code });
+    expect(again.status).toBe(401);
+    expect(again.body).toEqual(EXPIRED);
+
+    // A second sign-in reaches the same consumer.
+    const second = await requestCode(loose, { email: "jane.doe@example.com" });
+    const ok2 = await verify(app, { email: "jane.doe@example.com", code: second.code });
+    expect(ok2.body.session.consumerId).toBe(body.session.consumerId);
+  });
+
+  it("refuses missing/invalid keys and bad bodies without a 500", async () => {
+    const noKey = await request(app).post("/api/v1/auth/otp/request").send({ email: "a@example.com" });
+    expect(noKey.status).toBe(401);
+    expect(noKey.body).toEqual({ error: "Authentication required" });
+    const badKey = await requestCode(app, { email: "a@example.com" }, { key: "pk_test_0000000000000000000000000000" });
+    expect(badKey.status).toBe(401);
+    for (const body of [{}, { email: "not-an-email" }, { email: "a@example.com", phone: "+12025551234" }, { phone: "12" }, { email: 5 }]) {
+      const r = await requestCode(app, body);
+      expect(r.status).toBe(400);
+      expect(r.res.body.error).toBe("validation_error");
+      expect(Array.isArray(r.res.body.issues)).toBe(true);
+    }
+    const badCode = await verify(app, { email: "a@example.com", code: "12ab" });
+    expect(badCode.status).toBe(400);
+  });
+});
+
+describe("phone OTP", () => {
+  it("normalizes several formats of one number to one E.164 identity and one consumer", async () => {
+    const formats = [
+      { phone: "+1 202-555-1234" },
+      { phone: "(202) 555-1234", defaultCountry: "US" },
+      { phone: "2025551234", defaultCountry: "US" },
+      { phone: "+12025551234", defaultCountry: "US" },
+    ];
+    const consumerIds = new Set<string>();
+    for (const f of formats) {
+      const { status, code, job } = await requestCode(loose, f);
+      expect(status).toBe(200);
+      expect(job?.data).toMatchObject({ channel: "sms", to: "+12025551234", country: "US" });
+      // Verify with the format the user typed.
+      const r = await verify(loose, { ...f, code });
+      expect(r.status).toBe(200);
+      expect(r.body.session).toMatchObject({ type: "otp", phone: "+12025551234" });
+      consumerIds.add(r.body.session.consumerId);
+    }
+    expect(consumerIds.size).toBe(1);
+    const rows = await deps.prisma.consumer.findMany({ where: { organizationId: orgA.organization.id, phone: "+12025551234" } });
+    expect(rows).toHaveLength(1);
+  });
+
+  it("rejects numbers that are not valid (400 on the phone field)", async () => {
+    const r = await requestCode(app, { phone: "555-1234", defaultCountry: "US" });
+    expect(r.status).toBe(400);
+    expect(r.res.body).toMatchObject({ error: "validation_error", issues: [expect.objectContaining({ path: ["phone"] })] });
+    const national = await requestCode(app, { phone: "2025551234" });
+    expect(national.status).toBe(400);
+  });
+
+  it("caps SMS per destination country per hour (429 + Retry-After)", async () => {
+    const gb = ["020 7946 0000", "020 7946 0001", "020 7946 0002", "020 7946 0003", "020 7946 0004", "020 7946 0005"];
+    const statuses = [];
+    let last: request.Response | null = null;
+    for (const phone of gb) {
+      const r = await requestCode(loose, { phone, defaultCountry: "GB" });
+      statuses.push(r.status);
+      last = r.res;
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(last?.body.error).toBe("otp_sms_country_limited");
+    expect(Number(last?.headers["retry-after"])).toBeGreaterThan(0);
+  });
+});
+
+describe("attacks on codes", () => {
+  it("kills a code after 5 wrong tries; the right code is refused afterwards", async () => {
+    const { code } = await requestCode(app, { email: "brute@example.com" });
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await verify(app, { email: "brute@example.com", code: wrongCode(code ?? "") }));
+    expect(results.slice(0, 4).map((r) => r.body)).toEqual([INVALID, INVALID, INVALID, INVALID]);
+    expect(results[4]?.status).toBe(401);
+    expect(results[4]?.body.error).toBe("otp_attempts_exceeded");
+    const right = await verify(app, { email: "brute@example.com", code });
+    expect(right.status).toBe(401);
+    expect(right.body.error).toBe("otp_attempts_exceeded");
+    expect(right.body.message).toEqual(expect.any(String));
+  });
+
+  it("parallel wrong guesses cannot exceed the limit", async () => {
+    const { code } = await requestCode(app, { email: "parallel-brute@example.com" });
+    const guesses = Array.from({ length: 12 }, (_, i) => String(100000 + i)).filter((g) => g !== code);
+    const rs = await Promise.all(guesses.map((g) => verify(app, { email: "parallel-brute@example.com", code: g })));
+    expect(rs.filter((r) => r.body.error === "otp_invalid")).toHaveLength(4);
+    expect((await verify(app, { email: "parallel-brute@example.com", code })).body.error).toBe("otp_attempts_exceeded");
+  });
+
+  it("10 parallel verifies of one code give exactly one session", async () => {
+    const { code } = await requestCode(app, { email: "race@example.com" });
+    const rs = await Promise.all(Array.from({ length: 10 }, () => verify(app, { email: "race@example.com", code })));
+    expect(rs.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(rs.filter((r) => r.status === 401 && r.body.error === "otp_expired")).toHaveLength(9);
+    const consumer = await deps.prisma.consumer.findFirst({ where: { email: "race@example.com" } });
+    expect(await deps.prisma.session.count({ where: { consumerId: consumer?.id } })).toBe(1);
+  });
+
+  it("a code is usable only with a key of its organization and mode", async () => {
+    const { code } = await requestCode(app, { email: "scoped@example.com" });
+    const otherOrg = await verify(app, { email: "scoped@example.com", code }, { key: orgB.keys.publishable.test });
+    expect(otherOrg.status).toBe(401);
+    expect(otherOrg.body).toEqual(EXPIRED);
+    const liveMode = await verify(app, { email: "scoped@example.com", code }, { key: orgA.keys.publishable.live });
+    expect(liveMode.body).toEqual(EXPIRED);
+    const noKey = await request(app).post("/api/v1/auth/otp/verify").send({ email: "scoped@example.com", code });
+    expect(noKey.status).toBe(401);
+    // Those attempts did not touch the real code.
+    expect((await verify(app, { email: "scoped@example.com", code })).status).toBe(200);
+  });
+
+  it("answers the same for known and unknown identities", async () => {
+    const known = "known@example.com";
+    const first = await requestCode(loose, { email: known });
+    expect((await verify(loose, { email: known, code: first.code })).status).toBe(200);
+    const times: Record<string, number[]> = { known: [], unknown: [] };
+    const bodies = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      for (const [label, email] of [
+        ["known", known],
+        ["unknown", `nobody-${i}@example.com`],
+      ] as const) {
+        const t0 = performance.now();
+        const r = await requestCode(loose, { email });
+        times[label]?.push(performance.now() - t0);
+        expect(r.status).toBe(200);
+        bodies.add(JSON.stringify(r.res.body));
+      }
+    }
+    expect([...bodies]).toEqual(['{"ok":true}']);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    // Same work either way (no lookup on request): medians within a generous margin.
+    expect(Math.abs(median(times.known ?? []) - median(times.unknown ?? []))).toBeLessThan(100);
+  });
+});
+
+describe("limits", () => {
+  it("applies the 30 s resend cooldown and the hourly cap per identity (429 + Retry-After)", async () => {
+    await requestCode(app, { email: "cooldown@example.com" });
+    const again = await requestCode(app, { email: "cooldown@example.com" });
+    expect(again.status).toBe(429);
+    expect(again.res.body.error).toBe("otp_resend_cooldown");
+    const retryAfter = Number(again.res.headers["retry-after"]);
+    expect(retryAfter).toBeGreaterThan(25);
+    expect(retryAfter).toBeLessThanOrEqual(30);
+
+    const statuses = [];
+    let last: request.Response | null = null;
+    for (let i = 0; i < 6; i++) {
+      const r = await requestCode(loose, { email: "hourly@example.com" });
+      statuses.push(r.status);
+      last = r.res;
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(last?.body.error).toBe("otp_rate_limited");
+    expect(Number(last?.headers["retry-after"])).toBeGreaterThan(3000);
+  });
+
+  it("limits OTP requests and verifies per client IP", async () => {
+    const ip = newIp();
+    const statuses: number[] = [];
+    let last: request.Response | null = null;
+    for (let i = 0; i < 31; i++) {
+      const r = await requestCode(app, { email: "per-ip@example.com" }, { ip });
+      statuses.push(r.status);
+      last = r.res;
+    }
+    expect(statuses[0]).toBe(200);
+    expect(statuses.slice(1, 30).every((s) => s === 429)).toBe(true);
+    expect(last?.body.error).toBe("rate_limited");
+    expect(Number(last?.headers["retry-after"])).toBeGreaterThan(0);
+    // Another IP is not affected by this one's bucket.
+    expect((await requestCode(app, { email: "per-ip-2@example.com" })).status).toBe(200);
+
+    const vip = newIp();
+    const vs = [];
+    for (let i = 0; i < 5; i++) vs.push((await verify(loose, { email: "nobody@example.com", code: "123456" }, { ip: vip })).status);
+    expect(vs).toEqual([401, 401, 401, 401, 429]);
+  });
+});
+
+describe("guest upgrade", () => {
+  it("upgrades the calling guest in place (same consumer id, kind registered, event)", async () => {
+    const guest = await request(app).post("/api/v1/auth/guest").set("X-Publishable-Key", orgA.keys.publishable.test);
+    expect(guest.status).toBe(200);
+    const guestId: string = guest.body.session.consumerId;
+    const { code } = await requestCode(app, { email: "upgrade@example.com" });
+    const r = await verify(app, { email: "upgrade@example.com", code }, { bearer: guest.body.accessToken });
+    expect(r.status).toBe(200);
+    expect(r.body.session).toMatchObject({ type: "otp", consumerId: guestId, email: "upgrade@example.com" });
+    const row = await deps.prisma.consumer.findUnique({ where: { id: guestId } });
+    expect(row).toMatchObject({ kind: "registered", email: "upgrade@example.com" });
+    expect(row?.upgradedAt).toBeInstanceOf(Date);
+    await deps.relay.flush();
+    const ev = await deps.jsm.streams.getMessage(iso.subjects.eventsStream, {
+      last_by_subj: iso.subjects.event(EventType.consumerUpgraded),
+    });
+    expect(ev?.json<EventEnvelope>().data).toMatchObject({ consumerId: guestId, via: "otp", email: "upgrade@example.com" });
+  });
+
+  it("signs in as the existing owner when the email is taken; the guest stays a guest", async () => {
+    const guest = await request(app).post("/api/v1/auth/guest").set("X-Publishable-Key", orgA.keys.publishable.test);
+    const guestId: string = guest.body.session.consumerId;
+    const owner = await deps.prisma.consumer.findFirst({ where: { email: "upgrade@example.com" } });
+    const again = await requestCode(loose, { email: "upgrade@example.com" });
+    const r = await verify(app, { email: "upgrade@example.com", code: again.code }, { bearer: guest.body.accessToken });
+    expect(r.status).toBe(200);
+    expect(r.body.session.consumerId).toBe(owner?.id);
+    expect((await deps.prisma.consumer.findUnique({ where: { id: guestId } }))?.kind).toBe("guest");
+  });
+
+  it("refuses an invalid or foreign guest token without burning the code", async () => {
+    const otherGuest = await request(app).post("/api/v1/auth/guest").set("X-Publishable-Key", orgB.keys.publishable.test);
+    const { code } = await requestCode(app, { email: "foreign-token@example.com" });
+    const foreign = await verify(app, { email: "foreign-token@example.com", code }, { bearer: otherGuest.body.accessToken });
+    expect(foreign.status).toBe(401);
+    const garbage = await verify(app, { email: "foreign-token@example.com", code }, { bearer: "not.a.token" });
+    expect(garbage.status).toBe(401);
+    expect((await verify(app, { email: "foreign-token@example.com", code })).status).toBe(200);
+  });
+});
+
+describe("delivery queue failure and expiry", () => {
+  it("answers 503 when JetStream cannot take the job, leaves no usable code, recovers", async () => {
+    await deps.jsm.streams.delete(iso.subjects.otpStream);
+    const failed = await request(app)
+      .post("/api/v1/auth/otp/request")
+      .set("X-Publishable-Key", orgA.keys.publishable.test)
+      .set("X-Forwarded-For", newIp())
+      .send({ email: "nats-down@example.com" });
+    expect(failed.status).toBe(503);
+    expect(failed.headers["retry-after"]).toBeDefined();
+    // No code is stored (not "invalid": "expired"), and the cooldown was given back.
+    expect((await verify(app, { email: "nats-down@example.com", code: "123456" })).body).toEqual(EXPIRED);
+    const retry = await requestCode(app, { email: "nats-down@example.com" });
+    expect(retry.status).toBe(200);
+    expect((await verify(app, { email: "nats-down@example.com", code: retry.code })).status).toBe(200);
+  });
+
+  it("expires codes after OTP_TTL_SECONDS", async () => {
+    const short = await startInstance({ OTP_TTL_SECONDS: "1" });
+    const { code, job } = await requestCode(short.app, { email: "expiry@example.com" });
+    expect(job?.data.ttlSeconds).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_300));
+    const r = await verify(short.app, { email: "expiry@example.com", code });
+    expect(r.status).toBe(401);
+    expect(r.body).toEqual(EXPIRED);
+  });
+});
+
+describe("consumer creation race", () => {
+  it("recognizes the unique violation of a concurrent create (raw insert and model update)", async () => {
+    const email = "taken@example.com";
+    const scope = { organizationId: orgA.organization.id, mode: "test" as const };
+    const create = () =>
+      issueSession(deps, {
+        ...scope,
+        sessionType: "otp",
+        settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 86_400 },
+        consumer: { id: newConsumerId("registered"), kind: "registered", email, create: true },
+      });
+    await create();
+    const raw = await create().catch((e: unknown) => e);
+    expect(isUniqueViolation(raw)).toBe(true);
+    const guest = await deps.prisma.consumer.create({ data: { id: newConsumerId("guest"), ...scope, kind: "guest" } });
+    const model = await deps.prisma.consumer.update({ where: { id: guest.id }, data: { email } }).catch((e: unknown) => e);
+    expect(isUniqueViolation(model)).toBe(true);
+    expect(isUniqueViolation(new Error("connection refused"))).toBe(false);
+  });
+});
+
+describe("logs", () => {
+  it("never contain an OTP code", async () => {
+    const { code } = await requestCode(app, { email: "logs@example.com" });
+    await verify(app, { email: "logs@example.com", code: wrongCode(code ?? "") });
+    await verify(app, { email: "logs@example.com", code });
+    const text = logs.text();
+    expect(text).toContain("otp requested");
+    expect(text).toContain("otp verified");
+    expect(text).not.toMatch(new RegExp(`(?<![0-9A-Za-z])${code}(?![0-9A-Za-z])`));
+  });
+});
