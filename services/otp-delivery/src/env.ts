@@ -1,0 +1,84 @@
+import { BaseEnv, envBoolean } from "@authplane/service-kit";
+import { z } from "zod";
+
+/** Comma-separated list of positive seconds, e.g. "1,5,15,30,60". */
+const secondsList = z
+  .string()
+  .transform((s) => s.split(",").map((p) => Number(p.trim())))
+  .pipe(z.array(z.number().positive()).min(1));
+
+export const Env = BaseEnv.extend({
+  /** HTTP port (dev 4003): health, readiness, metrics and (dev transport only) /dev/outbox. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4003),
+  /** This service's own Postgres schema. */
+  DATABASE_SCHEMA: z.string().default("otp_delivery"),
+  /**
+   * Where messages go: `dev` stores them in `dev_messages` and serves GET /dev/outbox (default
+   * outside production, refused in production); `live` sends email by SMTP and SMS through the
+   * provider (default in production).
+   */
+  DELIVERY_TRANSPORT: z.enum(["dev", "live"]).optional(),
+  /**
+   * Lifetime of an OTP code = max age of the OTP_REQUESTS stream. Must equal consumer-auth's
+   * OTP_TTL_SECONDS: both services declare the stream with the same config.
+   */
+  OTP_TTL_SECONDS: z.coerce.number().int().positive().default(600),
+  /** Durable JetStream consumer name; every instance uses the same one and they share the work. */
+  DELIVERY_CONSUMER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("otp-delivery"),
+  /**
+   * Redelivery backoff (seconds): the JetStream consumer's `backoff` (redelivery after an instance
+   * died holding a message; NATS also takes the first value as the ack wait, so an instance in the
+   * middle of a send keeps its message with `working()` heartbeats) and the delay of the n-th retry
+   * after a transient send failure.
+   */
+  DELIVERY_BACKOFF_SECONDS: secondsList.default([1, 5, 15, 30, 60, 120, 300]),
+  /** Deliveries of one job before it is given up (JetStream max_deliver); > number of backoff values. */
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  /** Messages one instance works on at once. */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Time limit of one SMTP or SMS send. */
+  DELIVERY_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+
+  /** SMTP server host. */
+  SMTP_HOST: z.string().default("127.0.0.1"),
+  /** SMTP port (587 submission with STARTTLS, 465 implicit TLS, 1025 a local mail sink). */
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
+  /** true: implicit TLS (port 465); false: STARTTLS when the server offers it. */
+  SMTP_SECURE: envBoolean.default(false),
+  /** SMTP user (empty: no authentication). */
+  SMTP_USER: z.string().default(""),
+  /** SMTP password. */
+  SMTP_PASSWORD: z.string().default(""),
+  /** From header of OTP emails. */
+  MAIL_FROM: z.string().min(3).default("Authplane <no-reply@authplane.local>"),
+
+  /** Twilio-compatible provider base URL (no trailing path). */
+  SMS_BASE_URL: z.string().url().default("https://api.twilio.com"),
+  /** Provider account SID (the HTTP Basic user). Empty: SMS jobs fail (a warning is logged at start-up). */
+  SMS_ACCOUNT_SID: z.string().default(""),
+  /** Provider auth token (the HTTP Basic password). */
+  SMS_AUTH_TOKEN: z.string().default(""),
+  /** Sender number (E.164) or messaging service id. */
+  SMS_FROM: z.string().default(""),
+})
+  .superRefine((env, ctx) => {
+    if (env.DELIVERY_MAX_ATTEMPTS <= env.DELIVERY_BACKOFF_SECONDS.length) {
+      // JetStream refuses a consumer whose max_deliver does not exceed the backoff list.
+      ctx.addIssue({
+        code: "custom",
+        path: ["DELIVERY_MAX_ATTEMPTS"],
+        message: "must exceed the number of DELIVERY_BACKOFF_SECONDS steps",
+      });
+    }
+    if (env.NODE_ENV !== "production") return;
+    if (env.DELIVERY_TRANSPORT === "dev")
+      ctx.addIssue({ code: "custom", path: ["DELIVERY_TRANSPORT"], message: "the dev transport is refused in production" });
+  })
+  .transform((env) => ({
+    ...env,
+    DELIVERY_TRANSPORT: env.DELIVERY_TRANSPORT ?? (env.NODE_ENV === "production" ? "live" : "dev"),
+  }));
+export type Env = z.infer<typeof Env>;
