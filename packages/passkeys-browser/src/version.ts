@@ -1,0 +1,2 @@
+/** Sent as `X-SDK: js/<version>`; kept equal to package.json's version (a test checks it). */
+export const SDK_VERSION = "0.1.0";

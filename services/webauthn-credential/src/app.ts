@@ -1,0 +1,29 @@
+import { createHttpApp, trustProxySetting } from "@authplane/service-kit";
+import type { Express } from "express";
+import { createCtx } from "./context.js";
+import type { AppDeps } from "./deps.js";
+import { demoRouter } from "./demo/router.js";
+import { wrappedErrorFormat } from "./errors.js";
+import { clientApiRouter } from "./routes/client-api.js";
+import { serverApiRouter } from "./routes/server-api.js";
+
+export type { AppDeps } from "./deps.js";
+
+/** The HTTP app: client API (publishable key, CORS) and server API (secret key), both at the root. */
+export function createApp(deps: AppDeps): Express {
+  const { app, finish } = createHttpApp({
+    logger: deps.logger,
+    metrics: deps.metrics,
+    trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
+    readiness: {
+      postgres: () => deps.pool.query("SELECT 1"),
+      redis: () => deps.redis.ping(),
+      nats: () => deps.nats.nc.flush(),
+    },
+  });
+  if (deps.env.DEMO_ENABLED) app.use(demoRouter(deps));
+  const ctx = createCtx(deps);
+  app.use(clientApiRouter(ctx));
+  app.use(serverApiRouter(ctx));
+  return finish(wrappedErrorFormat);
+}

@@ -1,0 +1,110 @@
+import type { Mode, VerifiedKey, WebAuthnSettings } from "@authplane/contracts";
+import { parseApiKeyPrefix } from "@authplane/contracts";
+import { clientIp, RateLimit } from "@authplane/service-kit";
+import type { NextFunction, Request, Response } from "express";
+import type { AppDeps } from "./deps.js";
+import { Errors } from "./errors.js";
+
+/** Who is calling: the verified key's organization and mode (live and test never mix). */
+export interface Scope {
+  organizationId: string;
+  mode: Mode;
+  keyId: string;
+  settings: VerifiedKey["settings"];
+}
+
+/** The relying party with origins normalized (scheme://host[:port], no trailing slash). */
+export interface RelyingParty {
+  rpId: string;
+  rpName: string;
+  origins: string[];
+}
+
+export function relyingPartyOf(scope: Scope): RelyingParty | null {
+  const rp: WebAuthnSettings | null = scope.settings.webauthn;
+  if (!rp) return null;
+  const origins = rp.origins.map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      return o;
+    }
+  });
+  return { rpId: rp.rpId, rpName: rp.rpName, origins };
+}
+
+export function scopeOf(res: Response): Scope {
+  const scope = res.locals.scope as Scope | undefined;
+  if (!scope) throw new Error("scope missing: auth middleware not installed");
+  return scope;
+}
+
+/** Decodes `Authorization: Basic base64(user:pass)`; null when absent or unreadable. */
+function basicCredentials(req: Request): { user: string; pass: string } | null {
+  const header = req.headers.authorization;
+  if (typeof header !== "string") return null;
+  const m = /^Basic\s+([A-Za-z0-9+/=_-]{1,400})\s*$/i.exec(header);
+  if (!m?.[1]) return null;
+  const decoded = Buffer.from(m[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  return { user: decoded.slice(0, colon), pass: decoded.slice(colon + 1) };
+}
+
+/**
+ * Authenticates a request by API key. `publishable`: the client API, `Basic base64(pk + ":")`.
+ * `secret`: the server API, `Basic base64(":" + sk)` (seed 003). Missing/unknown keys -> 401,
+ * the wrong kind of key -> 403; both PermissionViolation. The key itself is never logged and is
+ * rate-limited by its key id, never by its value.
+ */
+export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
+  const perKey = new RateLimit(
+    deps.redis,
+    { name: `key:${kind}`, points: deps.env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 },
+    "TooManyRequests",
+  );
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const creds = basicCredentials(req);
+    if (!creds) throw Errors.unauthenticated(missingMessage(kind));
+    // Accept the key in the documented slot; a key in the other slot is a caller mix-up.
+    const key = kind === "publishable" ? creds.user || creds.pass : creds.pass || creds.user;
+    const claimed = key.length <= 200 ? parseApiKeyPrefix(key) : null;
+    if (!claimed) throw Errors.unauthenticated(missingMessage(kind));
+    if (claimed.kind !== kind) {
+      throw Errors.permission(
+        kind === "secret"
+          ? "The server API requires a secret key (sk_…) as the Basic password; a publishable key is not accepted."
+          : "The client API takes the publishable key (pk_…); never send a secret key to a browser or app.",
+      );
+    }
+    const verified = await deps.keys.verify(key);
+    if (!verified || verified.kind !== kind) throw Errors.unauthenticated("The API key is unknown, revoked or expired.");
+    await perKey.consume(verified.keyId);
+    res.locals.scope = {
+      organizationId: verified.organizationId,
+      mode: verified.mode,
+      keyId: verified.keyId,
+      settings: verified.settings,
+    } satisfies Scope;
+    next();
+  };
+}
+
+function missingMessage(kind: "publishable" | "secret"): string {
+  return kind === "secret"
+    ? "Authentication required: HTTP Basic with a blank username and the secret key as the password."
+    : "Authentication required: HTTP Basic with the publishable key as the username and a blank password.";
+}
+
+/** Per client IP limit (behind the gateway the IP comes from its trusted X-Forwarded-For). */
+export function limitByIp(deps: AppDeps, name: string) {
+  const limit = new RateLimit(
+    deps.redis,
+    { name: `ip:${name}`, points: deps.env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 },
+    "TooManyRequests",
+  );
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    await limit.consume(clientIp(req));
+    next();
+  };
+}

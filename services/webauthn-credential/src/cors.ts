@@ -1,0 +1,57 @@
+import type { NextFunction, Request, Response } from "express";
+import { relyingPartyOf, scopeOf } from "./auth.js";
+import { Errors } from "./errors.js";
+
+const ALLOWED_HEADERS = "Authorization, Content-Type, Accept, X-SDK";
+
+/**
+ * CORS for the client API.
+ *
+ * A preflight carries no Authorization header, so the organization (and its allowed origins) is
+ * unknown when it arrives: the preflight is answered for any Origin, for POST and the SDK's
+ * headers only. The real request is where the organization's origins are enforced: a request
+ * whose Origin is not one of them is refused with 403 PermissionViolation and gets no
+ * Access-Control-Allow-Origin, so a foreign page can neither use the API nor read the answer.
+ * Errors raised before the organization is known (bad key, 429) echo the Origin so the SDK can
+ * show them; they carry nothing about any organization. Requests without an Origin (native apps,
+ * servers) pass: WebAuthn verification still checks the origin signed into clientDataJSON.
+ */
+export function corsPreflight(req: Request, res: Response): void {
+  const origin = req.headers.origin;
+  res.setHeader("Vary", "Origin, Access-Control-Request-Headers");
+  res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
+  if (typeof origin === "string") {
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    res.setHeader("Access-Control-Allow-Methods", "POST, OPTIONS");
+    res.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    res.setHeader("Access-Control-Max-Age", "600");
+  }
+  res.status(204).end();
+}
+
+/** Before auth: let the browser read early errors (see above). */
+export function corsEcho(req: Request, res: Response, next: NextFunction): void {
+  const origin = req.headers.origin;
+  res.setHeader("Vary", "Origin");
+  // helmet's same-origin CORP would make no-cors reads fail; the API is meant to be cross-origin.
+  res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
+  if (typeof origin === "string") res.setHeader("Access-Control-Allow-Origin", origin);
+  next();
+}
+
+/** After auth: the organization must list the request's Origin. */
+export function corsEnforce(req: Request, res: Response, next: NextFunction): void {
+  const origin = req.headers.origin;
+  if (typeof origin !== "string") {
+    next();
+    return;
+  }
+  const rp = relyingPartyOf(scopeOf(res));
+  // Without a relying party the error stays readable: it only tells the developer what to set up.
+  if (!rp) throw Errors.noRelyingParty();
+  if (!rp.origins.includes(origin)) {
+    res.removeHeader("Access-Control-Allow-Origin");
+    throw Errors.permission(`Origin ${JSON.stringify(origin)} is not one of the organization's allowed origins.`);
+  }
+  next();
+}

@@ -1,0 +1,26 @@
+import { BaseEnv, envBoolean } from "@authplane/service-kit";
+import { z } from "zod";
+
+export const Env = BaseEnv.extend({
+  /** HTTP port (dev: 4004). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4004),
+  /** This service's own Postgres schema. */
+  DATABASE_SCHEMA: z.string().default("webauthn_credential"),
+  /** Prefix of this service's Redis keys: services sharing one Redis never share a key (e.g. rate-limit buckets). */
+  REDIS_PREFIX: z.string().default("webauthn-credential:"),
+  /** Lifetime of a WebAuthn challenge (options -> process), seconds. Single use. */
+  CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /** Lifetime of an rtn_/atn_ one-time token (client -> your backend -> server API), seconds. */
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /** Client API requests allowed per client IP per minute. */
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  /** API requests allowed per key (publishable or secret) per minute. */
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Serve the demo page and its backend (`/demo`). Default: on outside production, off in production. */
+  DEMO_ENABLED: envBoolean.optional(),
+  /** Publishable key the demo page uses (test mode). `npm start` sets it to the dev organization's. */
+  DEMO_PUBLISHABLE_KEY: z.string().optional(),
+  /** Secret key the demo backend uses to call the server API. `npm start` sets it. */
+  DEMO_SECRET_KEY: z.string().optional(),
+}).transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
+export type Env = z.infer<typeof Env>;

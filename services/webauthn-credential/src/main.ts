@@ -1,0 +1,20 @@
+import { installGracefulShutdown, loadEnvOrExit, redactConfig } from "@authplane/service-kit";
+import { createApp } from "./app.js";
+import { buildDeps, closeDeps } from "./deps.js";
+import { Env } from "./env.js";
+import { migrate } from "./migrate.js";
+
+const env = loadEnvOrExit(Env);
+await migrate(env);
+const deps = await buildDeps(env);
+deps.logger.info({ config: redactConfig(env as unknown as Record<string, unknown>) }, "starting webauthn-credential");
+const app = createApp(deps);
+const server = app.listen(env.PORT, env.HOST, () => {
+  deps.logger.info({ port: env.PORT, demo: env.DEMO_ENABLED }, "webauthn-credential listening");
+});
+installGracefulShutdown({
+  logger: deps.logger,
+  server,
+  graceMs: env.SHUTDOWN_GRACE_MS,
+  closers: [{ name: "dependencies", close: () => closeDeps(deps) }],
+});

@@ -1,0 +1,114 @@
+import { type AssertionProcessRequest, EventType, userHandleOf } from "@authplane/contracts";
+import { newEvent } from "@authplane/service-kit";
+import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from "@simplewebauthn/server";
+import type { RelyingParty, Scope } from "../auth.js";
+import { challengeOf } from "../client-data.js";
+import type { Ctx } from "../context.js";
+import { outboxData } from "../credentials.js";
+import { Errors } from "../errors.js";
+import { ulid } from "../ids.js";
+import { knownTransports } from "../transports.js";
+
+/**
+ * Verifies an assertion: challenge (consumed first), credential of this organization and mode,
+ * active, allowed by the options, signature, rpId, origin and signature counter. Issues a
+ * one-time atn_ token naming the credential's user.
+ *
+ * Counter rule (WebAuthn §6.1.1): when either the stored or the received counter is non-zero,
+ * the received one must be greater. Synced passkeys report 0 forever and pass; a counter that
+ * does not move forward is a possible cloned authenticator: refused and recorded.
+ */
+export async function finishAuthentication(
+  ctx: Ctx,
+  scope: Scope,
+  rp: RelyingParty,
+  input: AssertionProcessRequest,
+): Promise<{ token: string; expiresAt: number }> {
+  const response = input.credential as AuthenticationResponseJSON;
+  let expectedHandle: string | null;
+  try {
+    expectedHandle = userHandleOf(input.user);
+  } catch (err) {
+    throw Errors.invalidInput((err as Error).message);
+  }
+  const challenge = challengeOf(response.response.clientDataJSON);
+  const record = await ctx.challenges.consume(scope, "authentication", challenge);
+  if (!record) throw Errors.tokenExpired("authentication challenge");
+  if (record.rpId !== rp.rpId) throw Errors.malformed("The relying party changed since the options were issued; start again.");
+
+  const row = await ctx.prisma.credential.findUnique({
+    where: { organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: response.id } },
+  });
+  if (!row) throw Errors.userNotFound();
+  if (!row.isActive) throw Errors.permission("This passkey has been deactivated and cannot be used to sign in until reactivated.");
+  if (record.allow.length > 0 && !record.allow.includes(row.webauthnId))
+    throw Errors.permission("This passkey was not among those allowed for this sign-in.");
+  const named = record.user;
+  if (named && ((named.id !== null && named.id !== row.userId) || (named.handle !== null && named.handle !== row.userHandle)))
+    throw Errors.permission("This passkey does not belong to the user this sign-in was started for.");
+  if (input.user?.id && input.user.id !== row.userId) throw Errors.permission("This passkey does not belong to the given user.");
+  if (expectedHandle && expectedHandle !== row.userHandle) throw Errors.permission("This passkey does not belong to the given user.");
+
+  let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  try {
+    verified = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origins,
+      expectedRPID: rp.rpId,
+      // The counter rule is applied below, where a violation can be recorded.
+      credential: { id: row.webauthnId, publicKey: new Uint8Array(row.publicKey), counter: 0, transports: knownTransports(row.transports) },
+      requireUserVerification: false,
+    });
+  } catch (err) {
+    throw Errors.malformed(`The authentication response did not verify: ${(err as Error).message}`);
+  }
+  if (!verified.verified) throw Errors.malformed("The authentication response did not verify.");
+  const info = verified.authenticationInfo;
+
+  const stored = row.signCount;
+  const received = BigInt(info.newCounter);
+  if ((received > 0n || stored > 0n) && received <= stored) {
+    await ctx.prisma.counterAnomaly.create({
+      data: {
+        id: `cnt_${ulid()}`,
+        credentialId: row.id,
+        organizationId: row.organizationId,
+        mode: row.mode,
+        storedCount: stored,
+        receivedCount: received,
+      },
+    });
+    ctx.logger.warn({ credentialId: row.id, stored: String(stored), received: String(received) }, "signature counter went backwards");
+    throw Errors.permission("The authenticator's signature counter went backwards; it may be cloned. Sign-in refused.");
+  }
+
+  const event = newEvent(
+    EventType.passkeyAuthenticated,
+    { organizationId: scope.organizationId, mode: scope.mode },
+    {
+      credentialId: row.id,
+      user: { id: row.userId, handle: row.userHandle },
+      userVerified: info.userVerified,
+      backedUp: info.credentialBackedUp,
+    },
+  );
+  // Compare-and-set on the counter: of two concurrent assertions with the same counter, one wins;
+  // the loser's transaction rolls back, so no event announces a sign-in that did not happen.
+  await ctx.prisma.$transaction(async (tx) => {
+    const updated = await tx.credential.updateMany({
+      where: { id: row.id, signCount: stored, isActive: true },
+      data: { signCount: received, isBackedUp: info.credentialBackedUp, lastUsedAt: new Date() },
+    });
+    if (updated.count !== 1) throw Errors.permission("This passkey was used concurrently or deactivated; try again.");
+    await tx.outboxEvent.create({ data: outboxData(event) });
+  });
+  ctx.outbox.kick();
+  return ctx.tokens.issue("authentication", {
+    organizationId: scope.organizationId,
+    mode: scope.mode,
+    credentialId: row.id,
+    userId: row.userId,
+    userHandle: row.userHandle,
+  });
+}

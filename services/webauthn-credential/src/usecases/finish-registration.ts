@@ -1,0 +1,61 @@
+import type { AttestationProcessRequest } from "@authplane/contracts";
+import { type RegistrationResponseJSON, verifyRegistrationResponse } from "@simplewebauthn/server";
+import type { RelyingParty, Scope } from "../auth.js";
+import { challengeOf } from "../client-data.js";
+import type { Ctx } from "../context.js";
+import { Errors } from "../errors.js";
+import { knownTransports } from "../transports.js";
+
+/**
+ * Verifies a registration response against a challenge this organization issued (consumed first:
+ * a failed attempt spends it too) and the organization's rpId and origins, then parks the
+ * verified credential under a one-time rtn_ token until the backend attaches it to a user.
+ */
+export async function finishRegistration(
+  ctx: Ctx,
+  scope: Scope,
+  rp: RelyingParty,
+  input: AttestationProcessRequest,
+): Promise<{ token: string; expiresAt: number }> {
+  const response = input.credential as RegistrationResponseJSON;
+  const challenge = challengeOf(response.response.clientDataJSON);
+  const record = await ctx.challenges.consume(scope, "registration", challenge);
+  if (!record) throw Errors.tokenExpired("registration challenge");
+  if (record.rpId !== rp.rpId) throw Errors.malformed("The relying party changed since the options were issued; start again.");
+
+  let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  try {
+    verified = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origins,
+      expectedRPID: rp.rpId,
+      requireUserVerification: false,
+    });
+  } catch (err) {
+    throw Errors.malformed(`The registration response did not verify: ${(err as Error).message}`);
+  }
+  if (!verified.verified) throw Errors.malformed("The registration response did not verify.");
+  const info = verified.registrationInfo;
+
+  const existing = await ctx.prisma.credential.findUnique({
+    where: {
+      organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: info.credential.id },
+    },
+    select: { id: true },
+  });
+  if (existing) throw Errors.invalidInput("This passkey is already registered.");
+
+  return ctx.tokens.issue("registration", {
+    organizationId: scope.organizationId,
+    mode: scope.mode,
+    webauthnId: info.credential.id,
+    publicKey: Buffer.from(info.credential.publicKey).toString("base64url"),
+    counter: info.credential.counter,
+    aaguid: info.aaguid,
+    isBackupEligible: info.credentialDeviceType === "multiDevice",
+    isBackedUp: info.credentialBackedUp,
+    isUvInitialized: info.userVerified,
+    transports: knownTransports(response.response.transports ?? info.credential.transports),
+  });
+}
