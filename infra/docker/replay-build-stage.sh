@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Replays the RUN steps of a Dockerfile's `build` stage without a Docker engine, in a fresh copy of
+# the repository filtered by .dockerignore (what `COPY . .` would see), with /out mapped to a temp
+# folder. Then the deployed folder can be started like the runtime stage would:
+#   infra/docker/replay-build-stage.sh services/consumer-auth/Dockerfile
+#   cd /tmp/authplane-replay-consumer-auth/out && NODE_ENV=production … node dist/main.js
+# It checks the paths, workspace filters, Prisma generation, tsc and `pnpm deploy` of an image; it
+# does not check the base image or the runtime user.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+df="${1:?usage: replay-build-stage.sh <path/to/Dockerfile>}"
+name="$(basename "$(dirname "$df")")"
+work="${TMPDIR:-/tmp}/authplane-replay-$name"
+rm -rf "$work" && mkdir -p "$work/bin"
+# pnpm as the image installs it (npm i -g pnpm@10.34.8), without touching this machine's globals.
+printf '#!/bin/sh\nexec npx --yes pnpm@10.34.8 "$@"\n' > "$work/bin/pnpm" && chmod +x "$work/bin/pnpm"
+export PATH="$work/bin:$PATH" CI=true
+rsync -a --exclude-from=<(sed -e '/^#/d' -e '/^$/d' -e 's#^\*\*/##' "$root/.dockerignore") "$root/" "$work/repo/"
+cd "$work/repo"
+awk '/ AS build/{b=1;next} /^FROM/{b=0} b' "$root/$df" | sed -e ':a;/\\$/N;s/\\\n//;ta' | grep '^RUN ' | sed -e 's/^RUN //' -e "s#/out#$work/out#g" |
+  while read -r cmd; do
+    echo "+ $cmd"
+    bash -c "$cmd" >"$work/step.log" 2>&1 || { tail -30 "$work/step.log"; echo "✖ step failed"; exit 1; }
+  done
+echo "✔ build stage of $df replayed; runtime content in $work/out"

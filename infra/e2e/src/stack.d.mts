@@ -1,0 +1,51 @@
+import type { ChildProcess } from "node:child_process";
+import type { TestIsolation } from "@authplane/service-kit/testing";
+
+export declare const root: string;
+export declare function freePort(): Promise<number>;
+
+export interface StackProcess {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+  allOutput(): string;
+}
+
+export interface Stack {
+  iso: TestIsolation;
+  operatorToken: string;
+  /** Base URL of each started service by name (`admin-key`, `consumer-auth`, …). */
+  urls: Record<string, string>;
+  /** Base URL of the gateway ("" when not started). */
+  gatewayUrl: string;
+  procs: StackProcess[];
+  output(name: string): string;
+  allOutput(name: string): string;
+  /** One more instance of a started service (same schema, prefixes, config) on a new port. */
+  startReplica(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  services: string[];
+  gateway?: boolean;
+  /** Extra env per service name. */
+  env?: Record<string, Record<string, string>>;
+  readyTimeoutMs?: number;
+  logLevel?: string;
+  /** Keep every output line of the services (not only the last 60). */
+  keepOutput?: boolean;
+}
+
+export declare function startStack(opts: StackOptions): Promise<Stack>;
+
+export interface OrganizationKeys {
+  publishable: { live: string; test: string };
+  secret: { live: string; test: string };
+}
+export declare function createOrganization(
+  baseUrl: string,
+  operatorToken: string,
+  name?: string,
+): Promise<{ organization: { id: string; name: string } & Record<string, unknown>; keys: OrganizationKeys }>;

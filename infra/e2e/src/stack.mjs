@@ -1,0 +1,179 @@
+// Starts the REAL built services (`node services/<svc>/dist/main.js`) and the gateway as child
+// processes, each with an isolated environment on the machine's Postgres/Redis/NATS
+// (createTestIsolation), waits until they are ready, and stops them all again. Used by the
+// end-to-end suite and by the benchmark.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTestIsolation } from "@authplane/service-kit/testing";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Env variable the gateway reads for each service's base URL. */
+const GATEWAY_VAR = {
+  "consumer-auth": "CONSUMER_AUTH_URL",
+  "admin-key": "ADMIN_KEY_URL",
+  "otp-delivery": "OTP_DELIVERY_URL",
+  "webauthn-credential": "WEBAUTHN_CREDENTIAL_URL",
+};
+
+/** A TCP port that was free a moment ago. */
+export async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function entryOf(name) {
+  return name === "gateway" ? path.join(root, "infra/gateway/dist/main.js") : path.join(root, "services", name, "dist/main.js");
+}
+
+/** Spawns one process and keeps the last lines of its output for error messages. */
+function launch(name, env, keepOutput = false) {
+  const entry = entryOf(name);
+  if (!existsSync(entry)) throw new Error(`${path.relative(root, entry)} does not exist: build first (npx tsc -b tsconfig.build.json)`);
+  const child = spawn(process.execPath, [entry], { cwd: path.dirname(path.dirname(entry)), env, stdio: ["ignore", "pipe", "pipe"] });
+  const tail = [];
+  const all = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8");
+    stream.on("data", (d) => {
+      for (const line of d.split("\n")) {
+        if (!line) continue;
+        tail.push(line);
+        if (tail.length > 60) tail.shift();
+        if (keepOutput && all.length < 50_000) all.push(line);
+      }
+    });
+  }
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return { name, child, tail, exited, output: () => tail.join("\n"), allOutput: () => all.join("\n") };
+}
+
+async function waitReady(proc, url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  let dead = null;
+  proc.exited.then((r) => {
+    dead = r;
+  });
+  for (;;) {
+    if (dead) throw new Error(`${proc.name} exited (${dead.code ?? dead.signal}) before it was ready:\n${proc.output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`${proc.name} not ready at ${url} after ${timeoutMs} ms (last: ${last}):\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/**
+ * @param {{ services: string[], gateway?: boolean, env?: Record<string, Record<string, string>>,
+ *           readyTimeoutMs?: number, logLevel?: string, keepOutput?: boolean }} opts
+ */
+export async function startStack(opts) {
+  const iso = createTestIsolation();
+  const operatorToken = `op_${randomBytes(24).toString("hex")}`;
+  const urls = {};
+  const procs = [];
+  const envs = {};
+  const stack = {
+    iso,
+    operatorToken,
+    urls,
+    gatewayUrl: "",
+    procs,
+    /** Everything a process printed (with `keepOutput`), e.g. to assert that no secret was logged. */
+    allOutput: (name) => procs.find((p) => p.name === name)?.allOutput() ?? "",
+    /** Output tail of one process (for failure messages). */
+    output: (name) => procs.find((p) => p.name === name)?.output() ?? "",
+    /**
+     * Starts one more instance of an already started service, same schema/prefixes/config, on a
+     * new port (a second replica sharing Postgres/Redis/NATS). Returns its base URL.
+     */
+    async startReplica(name) {
+      if (!envs[name]) throw new Error(`${name} is not part of this stack`);
+      const port = await freePort();
+      const count = procs.filter((p) => p.name.split("#")[0] === name).length;
+      const p = launch(name, { ...envs[name], PORT: String(port) }, opts.keepOutput);
+      p.name = `${name}#${count + 1}`;
+      procs.push(p);
+      const url = `http://127.0.0.1:${port}`;
+      await waitReady(p, `${url}/readyz`, opts.readyTimeoutMs ?? 45_000);
+      return url;
+    },
+    async stop() {
+      await Promise.all(
+        procs.map(async (p) => {
+          if (p.child.exitCode === null && p.child.signalCode === null) {
+            p.child.kill("SIGTERM");
+            const timer = setTimeout(() => p.child.kill("SIGKILL"), 8_000);
+            await p.exited;
+            clearTimeout(timer);
+          }
+        }),
+      );
+      await iso.cleanup().catch(() => {});
+    },
+  };
+  try {
+    const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+    const started = [];
+    for (const name of opts.services) {
+      const port = await freePort();
+      urls[name] = `http://127.0.0.1:${port}`;
+      const env = {
+        ...base,
+        ...iso.env(name),
+        LOG_LEVEL: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? "warn",
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        OPERATOR_TOKEN: operatorToken,
+        ...(opts.env?.[name] ?? {}),
+      };
+      envs[name] = env;
+      const p = launch(name, env, opts.keepOutput);
+      procs.push(p);
+      started.push(waitReady(p, `${urls[name]}/readyz`, opts.readyTimeoutMs ?? 45_000));
+    }
+    if (opts.gateway) {
+      const port = await freePort();
+      stack.gatewayUrl = `http://127.0.0.1:${port}`;
+      const env = { ...base, PORT: String(port), HOST: "127.0.0.1" };
+      // Services not started point at a closed port, so their paths answer 503 rather than
+      // reaching whatever happens to run on the dev ports.
+      for (const [svc, v] of Object.entries(GATEWAY_VAR)) env[v] = urls[svc] ?? `http://127.0.0.1:${await freePort()}`;
+      const p = launch("gateway", env);
+      procs.push(p);
+      started.push(waitReady(p, `${stack.gatewayUrl}/healthz`, 10_000));
+    }
+    const results = await Promise.allSettled(started);
+    const failures = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
+    if (failures.length) throw new Error(failures.join("\n\n"));
+    return stack;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+/** POST /api/v1/organizations with the operator token: `{ organization, keys }`. */
+export async function createOrganization(baseUrl, operatorToken, name = "Acme E2E") {
+  const res = await fetch(`${baseUrl}/api/v1/organizations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`POST /api/v1/organizations answered ${res.status}: ${text}`);
+  return JSON.parse(text);
+}

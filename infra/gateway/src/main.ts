@@ -1,0 +1,165 @@
+/**
+ * Development gateway: one origin (http://localhost:8080) in front of the services, routing by
+ * path. It appends the client address to X-Forwarded-For (the services trust it from loopback
+ * only), and adds X-Forwarded-Proto/Host. In production use your own gateway with the same routes
+ * (see infra/README.md); this one has no dependencies so it starts instantly.
+ */
+import http from "node:http";
+
+export interface GatewayTargets {
+  consumer: string;
+  admin: string;
+  otp: string;
+  webauthn: string;
+}
+
+export function targetsFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayTargets {
+  return {
+    consumer: env.CONSUMER_AUTH_URL ?? "http://127.0.0.1:4001",
+    admin: env.ADMIN_KEY_URL ?? "http://127.0.0.1:4002",
+    otp: env.OTP_DELIVERY_URL ?? "http://127.0.0.1:4003",
+    webauthn: env.WEBAUTHN_CREDENTIAL_URL ?? "http://127.0.0.1:4004",
+  };
+}
+
+/** Path prefixes and the service that owns each (first match wins, on segment boundaries). */
+export const ROUTE_PREFIXES: ReadonlyArray<readonly [string, keyof GatewayTargets]> = [
+  ["/api/v1/auth", "consumer"],
+  ["/.well-known", "consumer"],
+  ["/api/v1/organizations", "admin"],
+  ["/api/v1/keys", "admin"],
+  ["/attestation", "webauthn"],
+  ["/assertion", "webauthn"],
+  ["/registration", "webauthn"],
+  ["/credential", "webauthn"],
+  ["/auth/verify", "webauthn"],
+  ["/demo", "webauthn"],
+  ["/sdk", "webauthn"],
+  ["/dev", "otp"],
+];
+
+/** The upstream base URL serving `pathname`, or null. `/api/v1/authx` does not match `/api/v1/auth`. */
+export function route(pathname: string, targets: GatewayTargets = targetsFromEnv()): string | null {
+  for (const [prefix, name] of ROUTE_PREFIXES) {
+    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return targets[name];
+  }
+  return null;
+}
+
+/**
+ * Dot segments (`/api/v1/auth/../organizations`) and encoded slashes/dots would let a path match
+ * one prefix here and mean another upstream; a gateway that authorizes by prefix must refuse them.
+ */
+function ambiguousPath(pathname: string): boolean {
+  return /(^|\/)\.\.?(\/|$)/.test(pathname) || /%2e|%2f|%5c|\\/i.test(pathname);
+}
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+function sendJson(res: http.ServerResponse, status: number, body: object, extra: http.OutgoingHttpHeaders = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...extra });
+  res.end(text);
+}
+
+/** `::ffff:127.0.0.1` (IPv4 seen on a dual-stack socket) -> `127.0.0.1`. */
+function plainAddress(addr: string | undefined): string {
+  if (!addr) return "";
+  return addr.startsWith("::ffff:") && addr.includes(".") ? addr.slice(7) : addr;
+}
+
+export interface GatewayOptions {
+  targets?: GatewayTargets;
+  /** Upstream response timeout (no byte for this long -> 504). */
+  upstreamTimeoutMs?: number;
+}
+
+export function createGateway(opts: GatewayOptions = {}): http.Server {
+  const targets = opts.targets ?? targetsFromEnv();
+  const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "/";
+    const pathname = url.split("?")[0] ?? "/";
+    if (pathname === "/healthz") {
+      sendJson(res, 200, { status: "ok" });
+      return;
+    }
+    if (!url.startsWith("/") || ambiguousPath(pathname)) {
+      sendJson(res, 400, { error: "bad_request", message: "Malformed request path." });
+      return;
+    }
+    const target = route(pathname, targets);
+    if (!target) {
+      sendJson(res, 404, { error: "not_found", message: "No service serves this path." });
+      return;
+    }
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+    const clientIp = plainAddress(req.socket.remoteAddress);
+    const prior = req.headers["x-forwarded-for"];
+    // The gateway is the edge: it appends the address it saw, so the service's trusted hop is us.
+    headers["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${clientIp}` : clientIp;
+    headers["x-forwarded-proto"] = "http";
+    headers["x-forwarded-host"] = req.headers.host ?? "";
+    const t = new URL(target);
+    const upstream = http.request(
+      { host: t.hostname, port: t.port || 80, method: req.method, path: url, headers, agent, timeout: timeoutMs },
+      (up) => {
+        const out: http.OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
+        res.writeHead(up.statusCode ?? 502, out);
+        up.pipe(res);
+        // An upstream that dies mid-body must not leave a half response looking complete.
+        up.on("error", () => res.destroy());
+      },
+    );
+    let timedOut = false;
+    upstream.on("timeout", () => {
+      timedOut = true;
+      upstream.destroy(new Error("upstream timeout"));
+    });
+    upstream.on("error", () => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (timedOut) sendJson(res, 504, { error: "gateway_timeout", message: "The upstream service did not answer in time." });
+      else sendJson(res, 503, { error: "service_unavailable", message: "The upstream service is unavailable." }, { "retry-after": "1" });
+    });
+    // A client that goes away cancels the upstream request.
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  });
+  server.on("close", () => agent.destroy());
+  return server;
+}
+
+const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/").split("/").slice(-2).join("/"));
+if (isMain) {
+  const port = Number(process.env.PORT ?? 8080);
+  const server = createGateway();
+  server.keepAliveTimeout = 65_000;
+  server.listen(port, process.env.HOST ?? "0.0.0.0", () =>
+    process.stdout.write(`${JSON.stringify({ level: 30, service: "gateway", msg: `listening on ${port}` })}\n`),
+  );
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}

@@ -1,0 +1,239 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createGateway, type GatewayTargets, ROUTE_PREFIXES, route } from "../src/main.js";
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A tiny upstream that records what it received and answers with its own name. */
+async function startUpstream(name: string): Promise<{ url: string; seen: Seen[]; server: http.Server }> {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
+      if (req.url?.startsWith("/api/v1/auth/teapot")) {
+        res.writeHead(418, { "content-type": "application/json", "x-upstream-custom": "kept" });
+        res.end(JSON.stringify({ error: "teapot", echo: body }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json", "x-upstream": name });
+      res.end(JSON.stringify({ upstream: name, method: req.method, url: req.url, body }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+async function freeClosedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+let upstreams: Record<keyof GatewayTargets, Awaited<ReturnType<typeof startUpstream>>>;
+let gateway: http.Server;
+let base: string;
+let downGateway: http.Server;
+let downBase: string;
+
+beforeAll(async () => {
+  upstreams = {
+    consumer: await startUpstream("consumer"),
+    admin: await startUpstream("admin"),
+    otp: await startUpstream("otp"),
+    webauthn: await startUpstream("webauthn"),
+  };
+  const targets: GatewayTargets = {
+    consumer: upstreams.consumer.url,
+    admin: upstreams.admin.url,
+    otp: upstreams.otp.url,
+    webauthn: upstreams.webauthn.url,
+  };
+  gateway = createGateway({ targets });
+  await new Promise<void>((r) => gateway.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+
+  const dead = `http://127.0.0.1:${await freeClosedPort()}`;
+  downGateway = createGateway({ targets: { consumer: dead, admin: dead, otp: dead, webauthn: dead } });
+  await new Promise<void>((r) => downGateway.listen(0, "127.0.0.1", r));
+  downBase = `http://127.0.0.1:${(downGateway.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  for (const s of [gateway, downGateway, ...Object.values(upstreams).map((u) => u.server)]) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+});
+
+describe("routing table (issue 2)", () => {
+  const expected: Array<[string, keyof GatewayTargets]> = [
+    ["/api/v1/auth/guest", "consumer"],
+    ["/api/v1/auth/otp/request", "consumer"],
+    ["/api/v1/auth/check", "consumer"],
+    ["/api/v1/auth", "consumer"],
+    ["/.well-known/jwks.json", "consumer"],
+    ["/api/v1/organizations", "admin"],
+    ["/api/v1/organizations/org_123", "admin"],
+    ["/api/v1/keys", "admin"],
+    ["/api/v1/keys/key_1/rotate", "admin"],
+    ["/attestation/options", "webauthn"],
+    ["/assertion/process", "webauthn"],
+    ["/registration/verify", "webauthn"],
+    ["/credential/create", "webauthn"],
+    ["/auth/verify", "webauthn"],
+    ["/dev/outbox", "otp"],
+  ];
+
+  test.each(expected)("%s is served by %s, end to end", async (path, name) => {
+    const res = await fetch(`${base}${path}?x=1`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-upstream")).toBe(name);
+    const body = (await res.json()) as { url: string };
+    // The path and query reach the service unchanged (no prefix stripping).
+    expect(body.url).toBe(`${path}?x=1`);
+  });
+
+  test("prefixes match on segment boundaries only", () => {
+    const t: GatewayTargets = { consumer: "C", admin: "A", otp: "O", webauthn: "W" };
+    expect(route("/api/v1/authx", t)).toBeNull();
+    expect(route("/api/v1/auth-admin/x", t)).toBeNull();
+    expect(route("/api/v1/organizationsX", t)).toBeNull();
+    expect(route("/devtools", t)).toBeNull();
+    expect(route("/auth/verifyx", t)).toBeNull();
+    expect(route("/auth", t)).toBeNull();
+    expect(route("/", t)).toBeNull();
+    expect(route("/api/v1/auth/", t)).toBe("C");
+    // Every prefix in the table routes to a real target.
+    for (const [prefix, name] of ROUTE_PREFIXES) expect(route(prefix, t)).toBe(t[name]);
+  });
+
+  test("unknown paths answer 404 JSON without touching any upstream", async () => {
+    const before = Object.values(upstreams).reduce((n, u) => n + u.seen.length, 0);
+    for (const path of ["/api/v1/authx", "/nope", "/api/v2/auth/guest"]) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({ error: "not_found", message: "No service serves this path." });
+    }
+    expect(Object.values(upstreams).reduce((n, u) => n + u.seen.length, 0)).toBe(before);
+  });
+
+  test("dot segments cannot smuggle a request to another service", async () => {
+    const before = upstreams.admin.seen.length + upstreams.consumer.seen.length;
+    for (const path of ["/api/v1/auth/../organizations", "/api/v1/auth/%2e%2e/organizations", "/api/v1/auth/..%2Forganizations"]) {
+      // fetch normalizes dot segments itself, so speak raw HTTP.
+      const status = await new Promise<number>((resolve, reject) => {
+        const r = http.request(`${base}/`, { path, method: "GET" }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        r.on("error", reject);
+        r.end();
+      });
+      expect(status).toBe(400);
+    }
+    expect(upstreams.admin.seen.length + upstreams.consumer.seen.length).toBe(before);
+  });
+});
+
+describe("forwarding", () => {
+  test("appends the client address to X-Forwarded-For and sets proto/host", async () => {
+    await fetch(`${base}/api/v1/auth/guest`, { method: "POST" });
+    let last = upstreams.consumer.seen.at(-1);
+    expect(last?.headers["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(last?.headers["x-forwarded-proto"]).toBe("http");
+    expect(last?.headers["x-forwarded-host"]).toBe(new URL(base).host);
+
+    await fetch(`${base}/api/v1/auth/guest`, { method: "POST", headers: { "x-forwarded-for": "203.0.113.7" } });
+    last = upstreams.consumer.seen.at(-1);
+    // A client-supplied chain is kept, and the address the gateway saw is appended last, so the
+    // service (trusting only the gateway hop) uses 127.0.0.1 here, never the spoofed value.
+    expect(last?.headers["x-forwarded-for"]).toBe("203.0.113.7, 127.0.0.1");
+  });
+
+  test("method, headers and body reach the upstream; status, headers and body come back", async () => {
+    const payload = JSON.stringify({ email: "[email protected]", big: "x".repeat(200_000) });
+    const res = await fetch(`${base}/api/v1/auth/teapot`, {
+      method: "PUT",
+      body: payload,
+      headers: { "content-type": "application/json", "x-publishable-key": "pk_test_abc", authorization: "Bearer t" },
+    });
+    expect(res.status).toBe(418);
+    expect(res.headers.get("x-upstream-custom")).toBe("kept");
+    const body = (await res.json()) as { error: string; echo: string };
+    expect(body.error).toBe("teapot");
+    expect(body.echo).toBe(payload);
+    const last = upstreams.consumer.seen.at(-1);
+    expect(last?.method).toBe("PUT");
+    expect(last?.headers["x-publishable-key"]).toBe("pk_test_abc");
+    expect(last?.headers.authorization).toBe("Bearer t");
+    expect(last?.body).toBe(payload);
+  });
+
+  test("a 204 from upstream stays a bodiless 204", async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const gw = createGateway({ targets: { consumer: url, admin: url, otp: url, webauthn: url } });
+    await new Promise<void>((r) => gw.listen(0, "127.0.0.1", r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(gw.address() as AddressInfo).port}/api/v1/auth/logout`, { method: "POST" });
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe("");
+    } finally {
+      for (const s of [gw, server]) {
+        s.closeAllConnections();
+        await new Promise<void>((r) => s.close(() => r()));
+      }
+    }
+  });
+
+  test("an upstream that is down answers 503 JSON with Retry-After", async () => {
+    const res = await fetch(`${downBase}/api/v1/auth/guest`, { method: "POST" });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(await res.json()).toEqual({ error: "service_unavailable", message: "The upstream service is unavailable." });
+  });
+
+  test("an upstream that does not answer in time gives 504 JSON", async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const hang = http.createServer(() => {
+      /* never answers */
+    });
+    hang.on("connection", (s) => sockets.add(s));
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+    const gw = createGateway({ targets: { consumer: url, admin: url, otp: url, webauthn: url }, upstreamTimeoutMs: 300 });
+    await new Promise<void>((r) => gw.listen(0, "127.0.0.1", r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(gw.address() as AddressInfo).port}/api/v1/auth/check`);
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as { error: string }).error).toBe("gateway_timeout");
+    } finally {
+      for (const s of sockets) s.destroy();
+      for (const s of [gw, hang]) {
+        s.closeAllConnections();
+        await new Promise<void>((r) => s.close(() => r()));
+      }
+    }
+  });
+
+  test("/healthz is the gateway's own", async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+});
