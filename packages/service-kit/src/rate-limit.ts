@@ -48,6 +48,26 @@ export class RateLimit {
     }
   }
 
+  /**
+   * Throws the same 429 as `consume` when the key's window is used up, without taking a point
+   * (for budgets that only failures spend, such as wrong OTP guesses).
+   */
+  async assertAvailable(key: string): Promise<void> {
+    let res: RateLimiterRes | null;
+    try {
+      res = await this.limiter.get(key);
+    } catch (err) {
+      throw new DependencyUnavailableError("redis", err);
+    }
+    if (res && res.consumedPoints >= this.rule.points) {
+      const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw new AppError(429, this.errorCode, "Too many requests. Try again later.", {
+        headers: { "Retry-After": String(retryAfter) },
+        details: { retryAfter },
+      });
+    }
+  }
+
   /** Clears a key's bucket (e.g. after a successful sign-in). */
   async reset(key: string): Promise<void> {
     await this.limiter.delete(key);

@@ -62,6 +62,8 @@ export const Env = BaseEnv.extend({
   OTP_IP_VERIFIES_PER_HOUR: z.coerce.number().int().positive().default(100),
   /** SMS sends per destination country per hour (SMS-pumping cap). */
   OTP_SMS_COUNTRY_HOURLY_CAP: z.coerce.number().int().positive().default(1000),
+  /** Wrong OTP codes per identifier per 24 h across all its codes; then verify/request answer 429. */
+  OTP_MAX_FAILED_VERIFIES_PER_DAY: z.coerce.number().int().positive().default(10),
   /** HMAC key for stored OTP code hashes. Required (>= 32 chars) in production. */
   OTP_CODE_SECRET: z.string().min(32).default(DEV_OTP_CODE_SECRET),
 }).superRefine((env, ctx) => {

@@ -114,7 +114,7 @@ describe("OtpCodeStore", () => {
     await s.store(scope, email, "222222", "otp_3");
     const outcomes = [];
     for (let i = 0; i < 5; i++) outcomes.push(await s.verify(scope, email, "000000"));
-    expect(outcomes).toEqual(["invalid", "invalid", "invalid", "invalid", "exhausted"]);
+    expect(outcomes).toEqual(["invalid", "invalid", "invalid", "invalid", "killed"]);
     expect(await s.verify(scope, email, "222222")).toBe("exhausted");
   });
 
@@ -144,7 +144,14 @@ describe("OtpCodeStore", () => {
 });
 
 describe("OtpLimits", () => {
-  const config = { resendCooldownSeconds: 30, maxSendsPerHour: 2, ipRequestsPerHour: 3, ipVerifiesPerHour: 3, smsCountryHourlyCap: 2 };
+  const config = {
+    resendCooldownSeconds: 30,
+    maxSendsPerHour: 2,
+    ipRequestsPerHour: 3,
+    ipVerifiesPerHour: 3,
+    smsCountryHourlyCap: 2,
+    maxFailedVerifiesPerDay: 3,
+  };
 
   it("applies a resend cooldown with Retry-After, and release gives it back", async () => {
     const limits = new OtpLimits(redis, config);

@@ -319,6 +319,51 @@ describe("limits", () => {
   });
 });
 
+describe("wrong-code budget per identity", () => {
+  it("new codes do not give a guesser new tries: after the day's budget verify and request answer 429", async () => {
+    // Budget 8: a first code dies after 5 wrong tries, a second code takes 3 more, then locked.
+    const { app: strict } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_FAILED_VERIFIES_PER_DAY: "8" });
+    const email = "budget@example.com";
+    const first = await requestCode(strict, { email });
+    const firstTries = [];
+    for (let i = 0; i < 5; i++) firstTries.push((await verify(strict, { email, code: wrongCode(first.code ?? "") })).body.error);
+    expect(firstTries).toEqual(["otp_invalid", "otp_invalid", "otp_invalid", "otp_invalid", "otp_attempts_exceeded"]);
+
+    const second = await requestCode(strict, { email });
+    expect(second.status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await verify(strict, { email, code: wrongCode(second.code ?? "") })).body).toEqual(INVALID);
+
+    // The right code of the live second code is refused now, and nothing is consumed by it.
+    const locked = await verify(strict, { email, code: second.code });
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ error: "otp_verify_locked", message: expect.any(String) });
+    const retryAfter = Number(locked.headers["retry-after"]);
+    expect(retryAfter).toBeGreaterThan(23 * 3600);
+    expect(retryAfter).toBeLessThanOrEqual(24 * 3600);
+    // No new code is sent either (it could not be verified).
+    const resend = await requestCode(strict, { email });
+    expect(resend.status).toBe(429);
+    expect(resend.res.body.error).toBe("otp_verify_locked");
+    expect(await deps.prisma.consumer.count({ where: { email } })).toBe(0);
+
+    // Another identity, or the same address in another organization, is not affected.
+    const other = await requestCode(strict, { email: "budget-other@example.com" });
+    expect((await verify(strict, { email: "budget-other@example.com", code: other.code })).status).toBe(200);
+    const elsewhere = await requestCode(strict, { email }, { key: orgB.keys.publishable.test });
+    expect(elsewhere.status).toBe(200);
+  });
+
+  it("a right code clears the count of wrong ones", async () => {
+    const { app: strict } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_FAILED_VERIFIES_PER_DAY: "4" });
+    const email = "budget-clear@example.com";
+    for (let round = 0; round < 3; round++) {
+      const { code } = await requestCode(strict, { email });
+      for (let i = 0; i < 3; i++) expect((await verify(strict, { email, code: wrongCode(code ?? "") })).body).toEqual(INVALID);
+      expect((await verify(strict, { email, code })).status).toBe(200);
+    }
+  });
+});
+
 describe("guest upgrade", () => {
   it("upgrades the calling guest in place (same consumer id, kind registered, event)", async () => {
     const guest = await request(app).post("/api/v1/auth/guest").set("X-Publishable-Key", orgA.keys.publishable.test);

@@ -10,7 +10,11 @@ export interface OtpScope {
   mode: Mode;
 }
 
-export type VerifyOutcome = "ok" | "invalid" | "expired" | "exhausted";
+/**
+ * `invalid`: a wrong guess; `killed`: the wrong guess that used the last attempt (the code is dead
+ * now); `exhausted`: the code was dead already (nothing compared); `expired`: no code.
+ */
+export type VerifyOutcome = "ok" | "invalid" | "killed" | "expired" | "exhausted";
 
 /*
  * One Redis hash per (organization, mode, identity):
@@ -18,7 +22,7 @@ export type VerifyOutcome = "ok" | "invalid" | "expired" | "exhausted";
  *   r = request id of the code, d = "1" once the attempts are exhausted (kept until the TTL, so the
  *   right code is still refused with a clear error instead of "expired").
  * The hash expires with the code. Requesting a new code replaces the hash (attempts start over;
- * the per-identity hourly send cap bounds how many guesses that gives an attacker).
+ * the per-identity wrong-code budget in OtpLimits bounds how many guesses that gives an attacker).
  */
 
 const STORE = new LuaScript(`
@@ -44,7 +48,7 @@ local a = redis.call('HINCRBY', KEYS[1], 'a', 1)
 if a >= tonumber(ARGV[2]) then
   redis.call('HDEL', KEYS[1], 'h')
   redis.call('HSET', KEYS[1], 'd', '1')
-  return 'exhausted'
+  return 'killed'
 end
 return 'invalid'
 `);
@@ -78,7 +82,7 @@ export class OtpCodeStore {
   /** Verifies and, on success, consumes the code, atomically. */
   async verify(scope: OtpScope, identity: OtpIdentity, code: string): Promise<VerifyOutcome> {
     const out = await VERIFY.run(this.redis, [this.key(scope, identity)], [this.hash(scope, identity, code), this.opts.maxAttempts]);
-    if (out === "ok" || out === "invalid" || out === "expired" || out === "exhausted") return out;
+    if (out === "ok" || out === "invalid" || out === "killed" || out === "expired" || out === "exhausted") return out;
     throw new Error(`unexpected OTP verify result: ${String(out)}`);
   }
 

@@ -19,6 +19,12 @@ export interface OtpConfig {
   ipVerifiesPerHour: number;
   /** SMS sends per organization, mode and destination country per hour (SMS pumping). */
   smsCountryHourlyCap: number;
+  /**
+   * Wrong codes per identity (organization + mode + email/phone) per 24 h, across all its codes.
+   * Once spent, verify and request answer 429 for that identity until the window ends: without it,
+   * new codes (each with `maxAttempts` tries) would allow maxSendsPerHour × maxAttempts guesses an hour.
+   */
+  maxFailedVerifiesPerDay: number;
   /** HMAC key for stored code hashes. */
   codeSecret: string;
 }
@@ -32,6 +38,7 @@ export const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret"> = {
   ipRequestsPerHour: 30,
   ipVerifiesPerHour: 100,
   smsCountryHourlyCap: 1000,
+  maxFailedVerifiesPerDay: 10,
 };
 
 /** The OTP variables of consumer-auth's Env (see src/env.ts, "OTP" block). */
@@ -44,6 +51,7 @@ export interface OtpEnv {
   OTP_IP_REQUESTS_PER_HOUR: number;
   OTP_IP_VERIFIES_PER_HOUR?: number;
   OTP_SMS_COUNTRY_HOURLY_CAP: number;
+  OTP_MAX_FAILED_VERIFIES_PER_DAY?: number;
   OTP_CODE_SECRET: string;
 }
 
@@ -57,6 +65,7 @@ export function otpConfigFromEnv(env: OtpEnv): OtpConfig {
     ipRequestsPerHour: env.OTP_IP_REQUESTS_PER_HOUR,
     ipVerifiesPerHour: env.OTP_IP_VERIFIES_PER_HOUR ?? OTP_DEFAULTS.ipVerifiesPerHour,
     smsCountryHourlyCap: env.OTP_SMS_COUNTRY_HOURLY_CAP,
+    maxFailedVerifiesPerDay: env.OTP_MAX_FAILED_VERIFIES_PER_DAY ?? OTP_DEFAULTS.maxFailedVerifiesPerDay,
     codeSecret: env.OTP_CODE_SECRET,
   };
 }

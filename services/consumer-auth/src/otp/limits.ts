@@ -5,6 +5,7 @@ import type { OtpIdentity } from "./normalize-identity.js";
 import { type OtpErrorEntry, OtpErrors, otpError } from "./otp-errors.js";
 
 const HOUR = 3600;
+const DAY = 24 * HOUR;
 
 /**
  * Send and verify limits, in Redis so every instance shares them. Each rejection is a 429 with
@@ -15,18 +16,52 @@ export class OtpLimits {
   private readonly ipVerifies: RateLimit;
   private readonly identitySends: RateLimit;
   private readonly countrySends: RateLimit;
+  private readonly identityFailures: RateLimit;
 
   constructor(
     private readonly redis: Redis,
     private readonly config: Pick<
       OtpConfig,
-      "resendCooldownSeconds" | "maxSendsPerHour" | "ipRequestsPerHour" | "ipVerifiesPerHour" | "smsCountryHourlyCap"
+      | "resendCooldownSeconds"
+      | "maxSendsPerHour"
+      | "ipRequestsPerHour"
+      | "ipVerifiesPerHour"
+      | "smsCountryHourlyCap"
+      | "maxFailedVerifiesPerDay"
     >,
   ) {
     this.ipRequests = new RateLimit(redis, { name: "otp-request-ip", points: config.ipRequestsPerHour, durationSeconds: HOUR });
     this.ipVerifies = new RateLimit(redis, { name: "otp-verify-ip", points: config.ipVerifiesPerHour, durationSeconds: HOUR });
     this.identitySends = new RateLimit(redis, { name: "otp-send-identity", points: config.maxSendsPerHour, durationSeconds: HOUR });
     this.countrySends = new RateLimit(redis, { name: "otp-send-country", points: config.smsCountryHourlyCap, durationSeconds: HOUR });
+    this.identityFailures = new RateLimit(redis, {
+      name: "otp-fail-identity",
+      points: config.maxFailedVerifiesPerDay,
+      durationSeconds: DAY,
+    });
+  }
+
+  /**
+   * 429 `otp_verify_locked` while the identity's wrong-code budget is spent. Checked before a code
+   * is compared (verify) and before a new one is sent (request), for known and unknown identities
+   * alike. Parallel guesses can overshoot the budget by at most the current code's own attempts.
+   */
+  async assertNotLocked(scope: OtpScope, identity: OtpIdentity): Promise<void> {
+    await withCode(this.identityFailures.assertAvailable(failureKey(scope, identity)), OtpErrors.identityLocked);
+  }
+
+  /** Spends one point of the identity's wrong-code budget (after a wrong code). */
+  async recordFailure(scope: OtpScope, identity: OtpIdentity): Promise<void> {
+    await this.identityFailures.consume(failureKey(scope, identity)).catch((err: unknown) => {
+      // Budget just ran out: the next verify/request is refused by assertNotLocked.
+      if (err instanceof AppError && err.status === 429) return;
+      throw err;
+    });
+  }
+
+  /** A correct code clears the identity's wrong-code budget. */
+  async clearFailures(scope: OtpScope, identity: OtpIdentity): Promise<void> {
+    await this.identityFailures.reset(failureKey(scope, identity)).catch(() => {});
   }
 
   async consumeRequestByIp(ip: string): Promise<void> {
@@ -76,6 +111,10 @@ export class OtpLimits {
     }
     return release;
   }
+}
+
+function failureKey(scope: OtpScope, identity: OtpIdentity): string {
+  return `${scope.organizationId}:${scope.mode}:${identityKey(identity)}`;
 }
 
 /** Re-labels RateLimit's generic 429 with the catalog entry (same Retry-After). */

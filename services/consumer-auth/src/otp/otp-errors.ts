@@ -36,6 +36,11 @@ export const OtpErrors = {
     code: "otp_sms_country_limited",
     message: "Too many text messages to this country right now. Try again later.",
   },
+  identityLocked: {
+    status: 429,
+    code: "otp_verify_locked",
+    message: "Too many incorrect verification codes for this address. Try again later.",
+  },
   ipRateLimited: {
     status: 429,
     code: "rate_limited",

@@ -17,6 +17,8 @@ export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpI
   const identity = normalizeIdentity(input);
   const scope: OtpScope = { organizationId: key.organizationId, mode: key.mode };
 
+  // No code is sent while the identity's wrong-code budget is spent: it could not be verified.
+  await otp.limits.assertNotLocked(scope, identity);
   const releaseCooldown = await otp.limits.consumeSend(scope, identity);
   const requestId = `${IdPrefix.otpRequest}${ulid()}`;
   const code = otp.codes.generateCode();

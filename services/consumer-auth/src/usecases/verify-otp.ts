@@ -46,11 +46,17 @@ export async function verifyOtp(deps: Deps, otp: OtpServices, input: VerifyOtpIn
     guestId = claims.consumerId;
   }
 
+  await otp.limits.assertNotLocked(scope, identity);
   const outcome = await otp.codes.verify(scope, identity, input.body.code);
   if (outcome === "expired") throw otpError(OtpErrors.expired);
-  if (outcome === "invalid") throw otpError(OtpErrors.invalid);
+  if (outcome === "invalid" || outcome === "killed") {
+    // A real wrong guess: it spends the identity's budget across codes too.
+    await otp.limits.recordFailure(scope, identity);
+    throw otpError(outcome === "invalid" ? OtpErrors.invalid : OtpErrors.attemptsExceeded);
+  }
   if (outcome === "exhausted") throw otpError(OtpErrors.attemptsExceeded);
 
+  await otp.limits.clearFailures(scope, identity);
   const session = await signIn(deps, input, scope, identity, guestId);
   otp.logger.info(
     { consumerId: session.session.consumerId, channel: identity.channel, upgradedGuest: guestId === session.session.consumerId },
