@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test` after bootstrap: lint, then every package's jest suite against the machine's real
+// `npm test` after bootstrap: lint, typecheck of src and tests, then every package's jest suite against the machine's real
 // Postgres/Redis/NATS, then a one-line total.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
@@ -24,6 +24,15 @@ const lint = spawnSync(process.execPath, [path.join(root, "node_modules/@biomejs
   stdio: "inherit",
 });
 if (lint.status !== 0) process.exit(lint.status ?? 1);
+
+// The build (bootstrap) typechecks src; jest (ts-jest, isolated modules) does not typecheck, so
+// the tests and src together are checked here, against the built workspace packages.
+console.log("\n▶ typecheck (src and tests: tsconfig.test.json)");
+const typecheck = spawnSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.test.json"], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
 
 const dirs = ["packages", "services", "infra"].flatMap((top) =>
   existsSync(path.join(root, top)) ? readdirSync(path.join(root, top)).map((d) => path.join(root, top, d)) : [],

@@ -113,7 +113,9 @@ describe("a secret key changes only its own mode's settings", () => {
     const org = await admin.createOrganization();
     const seen: Array<{ mode: string | null; organizationId: string; data: Record<string, unknown> }> = [];
     const sub: Subscription = nc.subscribe(iso.subjects.event(EventType.organizationSettingsUpdated), {
-      callback: (_e, m) => seen.push(m.json()),
+      callback: (_e, m) => {
+        seen.push(m.json());
+      },
     });
     await nc.flush();
     try {

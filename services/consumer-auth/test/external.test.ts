@@ -135,7 +135,9 @@ describe("POST /external/exchange", () => {
   test("exchanging while holding a guest token upgrades the guest in place (consumers.v1.upgraded)", async () => {
     const events: Array<{ type: string; data: Record<string, unknown> }> = [];
     const sub = w.ca.deps.nc.subscribe(w.iso.subjects.event(EventType.consumerUpgraded), {
-      callback: (_e, m) => events.push(m.json()),
+      callback: (_e, m) => {
+        events.push(m.json());
+      },
     });
     await w.ca.deps.nc.flush();
     try {

@@ -71,7 +71,11 @@ test("reuse after the grace window revokes the whole session and publishes the e
   const seen: Array<{ type: string; data: Record<string, unknown> }> = [];
   const nc = w.ca.deps.nc;
   const subs = [EventType.refreshTokenReuseDetected, EventType.sessionRevoked].map((t) =>
-    nc.subscribe(w.iso.subjects.event(t), { callback: (_e, m) => seen.push(m.json()) }),
+    nc.subscribe(w.iso.subjects.event(t), {
+      callback: (_e, m) => {
+        seen.push(m.json());
+      },
+    }),
   );
   await nc.flush();
   try {
@@ -120,7 +124,11 @@ test("session events: created and refreshed go through the outbox to NATS", asyn
   const seen: Array<{ type: string; data: Record<string, unknown>; organizationId: string; mode: string }> = [];
   const nc = w.ca.deps.nc;
   const subs = [EventType.sessionCreated, EventType.sessionRefreshed, EventType.consumerCreated].map((t) =>
-    nc.subscribe(w.iso.subjects.event(t), { callback: (_e, m) => seen.push(m.json()) }),
+    nc.subscribe(w.iso.subjects.event(t), {
+      callback: (_e, m) => {
+        seen.push(m.json());
+      },
+    }),
   );
   await nc.flush();
   try {
