@@ -296,4 +296,31 @@ describe("JWKS, rotation and a second instance", () => {
       await second.stop();
     }
   });
+
+  test("a retired key leaves the JWKS and stops verifying once its longest token life (+10 min) is over", async () => {
+    const old = await guest(w.orgA.keys.publishable.live);
+    const oldKid = decodePart(old.accessToken.split(".")[0]).kid as string;
+    expect((await check(old.accessToken)).status).toBe(200); // now in the verified-token cache too
+    const newKid = await w.ca.deps.tokens.rotate();
+    const kidsOf = async () => (await request(w.ca.app).get("/.well-known/jwks.json")).body.keys.map((k: { kid: string }) => k.kid);
+    expect(await kidsOf()).toEqual(expect.arrayContaining([oldKid, newKid]));
+
+    // Just inside the horizon (MAX_ACCESS_TOKEN_TTL_SECONDS + 600 s after retirement): still published.
+    const horizonMs = (w.ca.deps.env.MAX_ACCESS_TOKEN_TTL_SECONDS + 600) * 1000;
+    await w.ca.deps.prisma.signingKey.update({ where: { id: oldKid }, data: { retiredAt: new Date(Date.now() - horizonMs + 60_000) } });
+    await w.ca.deps.tokens.reload();
+    expect(await kidsOf()).toContain(oldKid);
+    expect((await check(old.accessToken)).status).toBe(200);
+
+    // Past it: gone from the JWKS, and its tokens are refused (the token cache does not keep them alive).
+    await w.ca.deps.prisma.signingKey.update({ where: { id: oldKid }, data: { retiredAt: new Date(Date.now() - horizonMs - 1_000) } });
+    await w.ca.deps.tokens.reload();
+    const kids = await kidsOf();
+    expect(kids).not.toContain(oldKid);
+    expect(kids).toContain(newKid);
+    expect((await check(old.accessToken)).status).toBe(401);
+    expect((await introspect(old.accessToken, w.orgA.keys.secret.live)).body).toEqual({ active: false });
+    // Tokens of the active key are unaffected.
+    expect((await check((await guest(w.orgA.keys.publishable.live)).accessToken)).status).toBe(200);
+  });
 });
