@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start` / `npm test` entry point: bootstraps pnpm (not preinstalled), installs, generates the
 // Prisma clients, builds, then hands over to scripts/start.mjs or scripts/test.mjs.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +39,14 @@ p("-r", "--workspace-concurrency=1", "run", "generate");
 step("building (tsc -b)");
 run(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-b", "tsconfig.build.json"]);
 
+// The hand-over runs as a child that gets our SIGINT/SIGTERM: a Ctrl-C in a terminal reaches the
+// whole process group anyway, but `kill <npm pid>`, a process manager or a container stop only
+// signal us, and the services must still be stopped cleanly rather than orphaned.
 const next = mode === "test" ? "test.mjs" : "start.mjs";
-const r = spawnSync(process.execPath, [path.join(root, "scripts", next), ...process.argv.slice(3)], { stdio: "inherit", cwd: root });
-process.exit(r.status ?? (r.signal ? 1 : 0));
+const child = spawn(process.execPath, [path.join(root, "scripts", next), ...process.argv.slice(3)], { stdio: "inherit", cwd: root });
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    if (child.exitCode === null) child.kill(signal);
+  });
+}
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
