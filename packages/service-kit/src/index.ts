@@ -1,3 +1,4 @@
+export * from "./core.js";
 export * from "./env.js";
 export * from "./errors.js";
 export * from "./http.js";

@@ -1,16 +1,12 @@
-import { type Subjects, subjects as makeSubjects } from "@authplane/contracts";
+import type { Subjects } from "@authplane/contracts";
 import {
-  connectJetStream,
-  createLogger,
-  createMetrics,
-  createPgPool,
-  createRedis,
-  ensureEventStream,
+  closeServiceCore,
+  connectServiceCore,
   type Logger,
   type LoggerOptions,
   type Metrics,
   type NatsHandles,
-  OutboxRelay,
+  type OutboxRelay,
   type PgPool,
   RateLimit,
   type Redis,
@@ -56,15 +52,9 @@ export function createPrisma(env: Pick<Env, "DATABASE_URL" | "DATABASE_POOL_SIZE
  * `orgs.v1.get` responders and the outbox relay. Migrations are the caller's job (main, testing).
  */
 export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
-  const logger = createLogger({ name: "admin-key", level: env.LOG_LEVEL, destination: opts.logDestination });
-  const metrics = createMetrics("admin_key", { defaultMetrics: env.NODE_ENV !== "test" });
-  const subjects = makeSubjects(env.NATS_SUBJECT_PREFIX, env.NATS_STREAM_SUFFIX);
-  const pool = createPgPool(env.DATABASE_URL, env.DATABASE_SCHEMA, 2);
+  const core = await connectServiceCore(env, { service: "admin-key", logDestination: opts.logDestination });
+  const { logger, metrics, subjects, pool, redis, nats, relay: outbox } = core;
   const prisma = createPrisma(env);
-  const redis = createRedis(env.REDIS_URL, env.REDIS_PREFIX, { name: "admin-key" });
-  const nats = await connectJetStream(env.NATS_URL, "admin-key");
-  await ensureEventStream(nats.jsm, subjects);
-  const outbox = new OutboxRelay({ pool, schema: env.DATABASE_SCHEMA, js: nats.js, subjects, logger });
   outbox.start();
   const responders = startResponders({ nc: nats.nc, subjects, prisma, logger });
   await nats.nc.flush();
@@ -80,9 +70,6 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
 export async function closeDeps(deps: AppDeps): Promise<void> {
   for (const s of deps.responders) s.unsubscribe();
   await deps.outbox.flush().catch(() => {});
-  await deps.outbox.stop();
-  await deps.nats.nc.drain().catch(() => {});
-  deps.redis.disconnect();
+  await closeServiceCore({ relay: deps.outbox, nats: deps.nats, redis: deps.redis, pool: deps.pool });
   await deps.prisma.$disconnect().catch(() => {});
-  await deps.pool.end().catch(() => {});
 }

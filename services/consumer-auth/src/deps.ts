@@ -1,18 +1,15 @@
-import { subjects as makeSubjects, type Subjects } from "@authplane/contracts";
+import type { Subjects } from "@authplane/contracts";
 import {
-  connectJetStream,
-  createLogger,
-  createMetrics,
+  closeServiceCore,
+  connectServiceCore,
   createPgPool,
-  createRedis,
-  ensureEventStream,
   type JetStreamClient,
   type JetStreamManager,
   KeyVerifier,
   type Logger,
   type Metrics,
   type NatsConnection,
-  OutboxRelay,
+  type OutboxRelay,
   type PgPool,
   RateLimit,
   type Redis,
@@ -57,24 +54,19 @@ export interface BuildDepsOptions {
 }
 
 export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
-  const logger = opts.logger ?? createLogger({ name: "consumer-auth", level: env.LOG_LEVEL });
-  const metrics = createMetrics("consumer-auth", { defaultMetrics: env.NODE_ENV !== "test" });
-  const subjects = makeSubjects(env.NATS_SUBJECT_PREFIX, env.NATS_STREAM_SUFFIX);
+  const core = await connectServiceCore(env, { service: "consumer-auth", logger: opts.logger });
+  const { logger, metrics, subjects, pool, redis, relay } = core;
+  const { nc, js, jsm } = core.nats;
   // One pool for Prisma and the hot-path raw statements (issueSession's single-statement insert,
   // which uses unqualified table names: the pool sets search_path to the service schema).
   const db = createPgPool(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE);
   const prisma = new PrismaClient({ adapter: new PrismaPg(db, { schema: env.DATABASE_SCHEMA }) });
-  const pool = createPgPool(env.DATABASE_URL, env.DATABASE_SCHEMA, 2);
-  const redis = createRedis(env.REDIS_URL, env.REDIS_PREFIX, { name: "consumer-auth" });
   // Commands issued in the same event-loop tick (the revocation EXISTS and rate-limit steps of
   // concurrent requests) go out in one write: far fewer syscalls under load, same semantics.
   redis.options.enableAutoPipelining = true;
-  const { nc, js, jsm } = await connectJetStream(env.NATS_URL, "consumer-auth");
-  await ensureEventStream(jsm, subjects);
   const keyVerifier = new KeyVerifier({ nc, subjects, logger });
   keyVerifier.start();
   await keyVerifier.ready();
-  const relay = new OutboxRelay({ pool, schema: env.DATABASE_SCHEMA, js, subjects, logger });
   relay.start();
   const tokens = new TokenService({ prisma, env, logger, nats: { nc, subject: signingKeysChangedSubject(env.NATS_SUBJECT_PREFIX) } });
   await tokens.init();
@@ -90,10 +82,7 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
 export async function closeDeps(deps: AppDeps): Promise<void> {
   deps.tokens.stop();
   deps.keyVerifier.stop();
-  await deps.relay.stop();
-  await deps.nc.drain().catch(() => {});
-  deps.redis.disconnect();
+  await closeServiceCore({ relay: deps.relay, nats: { nc: deps.nc }, redis: deps.redis, pool: deps.pool });
   await deps.prisma.$disconnect().catch(() => {});
   await deps.db.end().catch(() => {});
-  await deps.pool.end().catch(() => {});
 }

@@ -1,16 +1,12 @@
-import { subjects as makeSubjects, type Subjects } from "@authplane/contracts";
+import type { Subjects } from "@authplane/contracts";
 import {
-  connectJetStream,
-  createLogger,
-  createMetrics,
-  createPgPool,
-  ensureEventStream,
+  connectServiceCore,
   type JetStreamClient,
   type JetStreamManager,
   type Logger,
   type Metrics,
   type NatsConnection,
-  OutboxRelay,
+  type OutboxRelay,
   type PgPool,
   pgPoolConfig,
 } from "@authplane/service-kit";
@@ -68,16 +64,13 @@ export function createTransports(env: Env, prisma: PrismaClient): Transports {
 }
 
 export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
-  const logger = opts.logger ?? createLogger({ name: "otp-delivery", level: env.LOG_LEVEL });
-  const metrics = createMetrics("otp-delivery", { defaultMetrics: env.NODE_ENV !== "test" });
-  const subjects = makeSubjects(env.NATS_SUBJECT_PREFIX, env.NATS_STREAM_SUFFIX);
+  // No Redis: deliveries are de-duplicated in Postgres (the delivery record of each event id).
+  const core = await connectServiceCore(env, { service: "otp-delivery", logger: opts.logger, redis: false });
+  const { logger, metrics, subjects, pool, relay } = core;
+  const { nc, js, jsm } = core.nats;
   const prisma = new PrismaClient({
     adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE), { schema: env.DATABASE_SCHEMA }),
   });
-  const pool = createPgPool(env.DATABASE_URL, env.DATABASE_SCHEMA, 2);
-  const { nc, js, jsm } = await connectJetStream(env.NATS_URL, "otp-delivery");
-  await ensureEventStream(jsm, subjects);
-  const relay = new OutboxRelay({ pool, schema: env.DATABASE_SCHEMA, js, subjects, logger });
   const transports = createTransports(env, prisma);
   return { env, logger, metrics, prisma, pool, nc, js, jsm, subjects, relay, transports };
 }
