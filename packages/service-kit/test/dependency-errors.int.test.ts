@@ -28,3 +28,32 @@ test("Redis unreachable is a redis 503, quickly", async () => {
   expect(Date.now() - started).toBeLessThan(3_000);
   expect(classifyDependencyError(err)?.dependency).toBe("redis");
 });
+
+test("a service whose NATS is unreachable fails to start with an error and leaves nothing open", async () => {
+  const { connectServiceCore } = await import("../src/core.js");
+  const sockets = () => process.getActiveResourcesInfo().filter((r) => r.startsWith("TCP")).length;
+  const before = sockets();
+  const err = await connectServiceCore(
+    {
+      NODE_ENV: "test",
+      LOG_LEVEL: "silent",
+      HOST: "127.0.0.1",
+      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_POOL_SIZE: 2,
+      DATABASE_SCHEMA: "public",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_PREFIX: "t:core:",
+      NATS_URL: "nats://127.0.0.1:1",
+      NATS_SUBJECT_PREFIX: "",
+      NATS_STREAM_SUFFIX: "",
+      TRUST_PROXY: "loopback",
+      SHUTDOWN_GRACE_MS: 1000,
+    },
+    { service: "core-test" },
+  ).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(Error);
+  expect(classifyDependencyError(err)?.dependency).toBe("nats");
+  // The Redis connection opened before NATS was closed again (no socket left behind).
+  await new Promise((r) => setTimeout(r, 200));
+  expect(sockets()).toBeLessThanOrEqual(before);
+});
