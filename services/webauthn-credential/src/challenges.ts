@@ -12,8 +12,8 @@ export const ChallengeRecord = z.object({
   allow: z.array(z.string()).default([]),
   /**
    * Authentication: the user the options were asked for (username-first), if any. Checked at
-   * process even when `allow` is empty (a user without passkeys), so such a ceremony cannot be
-   * completed with somebody else's discoverable passkey.
+   * process as well as `allow` (which holds only a decoy for a user without passkeys), so such a
+   * ceremony cannot be completed with somebody else's discoverable passkey.
    */
   user: z.object({ id: z.string().nullable(), handle: z.string().nullable() }).nullable().default(null),
 });

@@ -1,6 +1,8 @@
 import { BaseEnv, envBoolean } from "@authplane/service-kit";
 import { z } from "zod";
 
+const DEV_DECOY_CREDENTIAL_SECRET = "dev-only-decoy-credential-secret-change-me-in-production";
+
 export const Env = BaseEnv.extend({
   /** HTTP port (dev: 4004). */
   PORT: z.coerce.number().int().min(0).max(65535).default(4004),
@@ -22,5 +24,15 @@ export const Env = BaseEnv.extend({
   DEMO_PUBLISHABLE_KEY: z.string().optional(),
   /** Secret key the demo backend uses to call the server API. `npm start` sets it. */
   DEMO_SECRET_KEY: z.string().optional(),
-}).transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
+  /**
+   * HMAC key for the decoy credential id offered when a username-first sign-in names a user
+   * without active passkeys (so the options do not tell who has passkeys). Required in production.
+   */
+  DECOY_CREDENTIAL_SECRET: z.string().min(32).default(DEV_DECOY_CREDENTIAL_SECRET),
+})
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.DECOY_CREDENTIAL_SECRET === DEV_DECOY_CREDENTIAL_SECRET)
+      ctx.addIssue({ code: "custom", path: ["DECOY_CREDENTIAL_SECRET"], message: "must be set (>= 32 chars) in production" });
+  })
+  .transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
 export type Env = z.infer<typeof Env>;

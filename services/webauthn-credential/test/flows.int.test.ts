@@ -13,6 +13,7 @@ import {
   signIn,
   startHarness,
 } from "./support/harness.js";
+import { decoyCredentialId } from "../src/usecases/start-authentication.js";
 import { SoftAuthenticator } from "./support/soft-authenticator.js";
 
 let h: Harness;
@@ -121,10 +122,29 @@ describe("registration and sign-in", () => {
     expect(r.body.result.mediation).toBe("conditional");
   });
 
-  it("a user with no passkeys gets the same options shape (no username probing)", async () => {
-    const r = await clientCall(h, keys.pk, "/assertion/options", { user: { username: "nobody" } });
-    expect(r.status).toBe(200);
-    expect(r.body.result.publicKey.allowCredentials ?? []).toEqual([]);
+  it("a user with no passkeys gets options that look like a user's with one (no username probing)", async () => {
+    const auth = new SoftAuthenticator();
+    await enroll(h, keys, auth, { id: "user-probe", handle: "has-one" });
+    const known = await assertionOptions(h, keys.pk, { user: { username: "has-one" } });
+    const unknown = await assertionOptions(h, keys.pk, { user: { username: "nobody" } });
+    const again = await assertionOptions(h, keys.pk, { user: { username: "nobody" } });
+    const other = await assertionOptions(h, keys.pk, { user: { username: "nobody-else" } });
+    const byId = await assertionOptions(h, keys.pk, { user: { id: "no-such-id" } });
+    // Same keys, one entry each, ids of the same form; the decoy is stable per name, like a real id.
+    expect(Object.keys(unknown).sort()).toEqual(Object.keys(known).sort());
+    expect(unknown.allowCredentials).toHaveLength(1);
+    expect(Object.keys(unknown.allowCredentials[0]).sort()).toEqual(Object.keys(known.allowCredentials[0]).sort());
+    const decoy = unknown.allowCredentials[0].id as string;
+    expect(decoy).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(again.allowCredentials[0].id).toBe(decoy);
+    expect(other.allowCredentials[0].id).not.toBe(decoy);
+    expect(byId.allowCredentials[0].id).not.toBe(decoy);
+    expect(unknown.challenge).not.toBe(again.challenge);
+    // Derived from organization + mode + name: the same name elsewhere gets another decoy.
+    const secret = h.svc.deps.env.DECOY_CREDENTIAL_SECRET;
+    expect(decoyCredentialId(secret, { organizationId: org.organization.id, mode: "test" }, "handle:nobody")).toBe(decoy);
+    expect(decoyCredentialId(secret, { organizationId: org.organization.id, mode: "live" }, "handle:nobody")).not.toBe(decoy);
+    expect(decoyCredentialId(secret, { organizationId: "org_other", mode: "test" }, "handle:nobody")).not.toBe(decoy);
   });
 
   it("excludes the named user's existing passkeys at registration", async () => {
@@ -263,8 +283,10 @@ describe("credentials", () => {
     expect(off.status).toBe(200);
     expect(off.body.result).toMatchObject({ id, isActive: false });
     expectWrappedError(await signIn(h, keys.pk, auth), 403, "PermissionViolation");
-    // Deactivated passkeys are not offered for username-first sign-in either.
-    expect((await assertionOptions(h, keys.pk, { user: { id: "u-deact" } })).allowCredentials ?? []).toEqual([]);
+    // Deactivated passkeys are not offered for username-first sign-in either (a decoy is).
+    const offered = (await assertionOptions(h, keys.pk, { user: { id: "u-deact" } })).allowCredentials as Array<{ id: string }>;
+    expect(offered).toHaveLength(1);
+    expect(offered[0]?.id).not.toBe(id);
     const on = await serverCall(h, keys.sk, "/credential/update", { credentialId: id, active: true });
     expect(on.body.result.isActive).toBe(true);
     expect((await signIn(h, keys.pk, auth)).status).toBe(200);

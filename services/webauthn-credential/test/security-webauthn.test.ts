@@ -26,12 +26,13 @@ afterAll(async () => {
 });
 
 describe("a username-first ceremony is bound to the named user", () => {
-  it("options for a user WITHOUT passkeys (empty allowCredentials) cannot be completed with another user's passkey", async () => {
+  it("options for a user WITHOUT passkeys (a decoy credential) cannot be completed with another user's passkey", async () => {
     const mallory = new SoftAuthenticator();
     await enroll(h, keys(), mallory, { id: "mallory-id", handle: "mallory" });
     for (const user of [{ username: "victim" }, { id: "victim-id" }]) {
       const publicKey = await assertionOptions(h, keys().pk, { user });
-      expect(publicKey.allowCredentials ?? []).toEqual([]);
+      expect(publicKey.allowCredentials).toHaveLength(1);
+      expect(mallory.credentials.has(publicKey.allowCredentials[0].id)).toBe(false);
       // The attacker answers with a discoverable passkey of their own and omits `user` at process.
       const credential = mallory.authenticate(publicKey, { origin: "https://app.example.com" });
       const r = await clientCall(h, keys().pk, "/assertion/process", { credential });

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { type AssertionOptionsRequest, userHandleOf } from "@authplane/contracts";
 import {
   type AuthenticatorTransportFuture,
@@ -13,12 +14,29 @@ export interface AuthenticationOptionsResult {
   mediation?: "conditional";
 }
 
+/** Bytes of a decoy credential id (a common length for platform and roaming authenticators). */
+const DECOY_ID_BYTES = 32;
+
+/**
+ * The credential offered for a named user without active passkeys: an id derived by HMAC from
+ * the organization, mode and the name asked for, so it is the same on every call (like a real
+ * passkey's) and differs per user, and it matches no authenticator.
+ */
+export function decoyCredentialId(secret: string, scope: Pick<Scope, "organizationId" | "mode">, user: string): string {
+  return createHmac("sha256", secret)
+    .update(`${scope.organizationId}|${scope.mode}|${user}`)
+    .digest()
+    .subarray(0, DECOY_ID_BYTES)
+    .toString("base64url");
+}
+
 /**
  * Request options. With a user (`{user:{username}}` / `{user:{id}}`), allowCredentials lists that
  * user's active passkeys; without one (autofill), allowCredentials is empty and mediation is
- * "conditional" so the browser offers discoverable passkeys. A user with no passkeys gets the
- * same shape as autofill-less discoverable sign-in (empty allowCredentials) rather than an
- * error, so the publishable key cannot be used to probe which usernames exist.
+ * "conditional" so the browser offers discoverable passkeys. A named user with no active passkey
+ * (unknown, never enrolled, or all deactivated) gets one decoy credential instead of an error or
+ * an empty list, so the publishable key cannot be used to probe which users have passkeys; the
+ * ceremony can only end in PermissionViolation, as for any passkey the options did not allow.
  */
 export async function startAuthentication(
   ctx: Ctx,
@@ -48,7 +66,12 @@ export async function startAuthentication(
         take: 100,
       })
     : [];
-  const allow = credentials.map((c) => c.webauthnId);
+  const allowCredentials = credentials.map((c) => ({ id: c.webauthnId, transports: c.transports as AuthenticatorTransportFuture[] }));
+  if (named && allowCredentials.length === 0) {
+    const asked = userId ? `id:${userId}` : `handle:${handle}`;
+    allowCredentials.push({ id: decoyCredentialId(ctx.env.DECOY_CREDENTIAL_SECRET, scope, asked), transports: ["internal", "hybrid"] });
+  }
+  const allow = allowCredentials.map((c) => c.id);
   const user = named ? { id: userId ?? null, handle: userId ? null : handle } : null;
   const challenge = await ctx.challenges.issue(scope, "authentication", { rpId: rp.rpId, allow, user });
   const publicKey = await generateAuthenticationOptions({
@@ -56,7 +79,7 @@ export async function startAuthentication(
     challenge,
     timeout: ctx.env.CHALLENGE_TTL_SECONDS * 1000,
     userVerification: "preferred",
-    allowCredentials: credentials.map((c) => ({ id: c.webauthnId, transports: c.transports as AuthenticatorTransportFuture[] })),
+    allowCredentials,
   });
   return named ? { publicKey } : { publicKey, mediation: "conditional" };
 }

@@ -1,0 +1,17 @@
+import { parseEnv } from "@authplane/service-kit";
+import { Env } from "../src/env.js";
+
+// Services share one Redis in production; a shared key (e.g. the per-IP bucket "rl:ip:<ip>") would
+// let one service's traffic spend another's rate limit.
+test("this service's Redis keys live under its own prefix by default", () => {
+  expect(parseEnv(Env, { NODE_ENV: "development" }).REDIS_PREFIX).toBe("webauthn-credential:");
+  expect(parseEnv(Env, { NODE_ENV: "development", REDIS_PREFIX: "acme:" }).REDIS_PREFIX).toBe("acme:");
+});
+
+test("production refuses the development decoy secret, naming the variable", () => {
+  expect(() => parseEnv(Env, { NODE_ENV: "production" })).toThrow(/DECOY_CREDENTIAL_SECRET/);
+  expect(() => parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: "short" })).toThrow(/DECOY_CREDENTIAL_SECRET/);
+  const secret = "x".repeat(32);
+  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret }).DECOY_CREDENTIAL_SECRET).toBe(secret);
+  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret }).DEMO_ENABLED).toBe(false);
+});
