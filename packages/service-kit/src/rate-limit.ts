@@ -37,13 +37,7 @@ export class RateLimit {
     try {
       await this.limiter.consume(key, points);
     } catch (res) {
-      if (res instanceof RateLimiterRes) {
-        const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-        throw new AppError(429, this.errorCode, "Too many requests. Try again later.", {
-          headers: { "Retry-After": String(retryAfter) },
-          details: { retryAfter },
-        });
-      }
+      if (res instanceof RateLimiterRes) throw this.tooMany(res);
       throw new DependencyUnavailableError("redis", res);
     }
   }
@@ -59,13 +53,16 @@ export class RateLimit {
     } catch (err) {
       throw new DependencyUnavailableError("redis", err);
     }
-    if (res && res.consumedPoints >= this.rule.points) {
-      const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-      throw new AppError(429, this.errorCode, "Too many requests. Try again later.", {
-        headers: { "Retry-After": String(retryAfter) },
-        details: { retryAfter },
-      });
-    }
+    if (res && res.consumedPoints >= this.rule.points) throw this.tooMany(res);
+  }
+
+  /** The 429 with `Retry-After` (whole seconds, at least 1) until the window frees a point. */
+  private tooMany(res: RateLimiterRes): AppError {
+    const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+    return new AppError(429, this.errorCode, "Too many requests. Try again later.", {
+      headers: { "Retry-After": String(retryAfter) },
+      details: { retryAfter },
+    });
   }
 
   /** Clears a key's bucket (e.g. after a successful sign-in). */

@@ -47,12 +47,12 @@ export class OtpLimits {
    * alike. Parallel guesses can overshoot the budget by at most the current code's own attempts.
    */
   async assertNotLocked(scope: OtpScope, identity: OtpIdentity): Promise<void> {
-    await withCode(this.identityFailures.assertAvailable(failureKey(scope, identity)), OtpErrors.identityLocked);
+    await withCode(this.identityFailures.assertAvailable(scopedIdentityKey(scope, identity)), OtpErrors.identityLocked);
   }
 
   /** Spends one point of the identity's wrong-code budget (after a wrong code). */
   async recordFailure(scope: OtpScope, identity: OtpIdentity): Promise<void> {
-    await this.identityFailures.consume(failureKey(scope, identity)).catch((err: unknown) => {
+    await this.identityFailures.consume(scopedIdentityKey(scope, identity)).catch((err: unknown) => {
       // Budget just ran out: the next verify/request is refused by assertNotLocked.
       if (err instanceof AppError && err.status === 429) return;
       throw err;
@@ -61,7 +61,7 @@ export class OtpLimits {
 
   /** A correct code clears the identity's wrong-code budget. */
   async clearFailures(scope: OtpScope, identity: OtpIdentity): Promise<void> {
-    await this.identityFailures.reset(failureKey(scope, identity)).catch(() => {});
+    await this.identityFailures.reset(scopedIdentityKey(scope, identity)).catch(() => {});
   }
 
   async consumeRequestByIp(ip: string): Promise<void> {
@@ -78,7 +78,7 @@ export class OtpLimits {
    * Returns a release function that gives the cooldown back when the send fails afterwards.
    */
   async consumeSend(scope: OtpScope, identity: OtpIdentity): Promise<() => Promise<void>> {
-    const cooldownKey = `otp:cooldown:${scope.organizationId}:${scope.mode}:${identityKey(identity)}`;
+    const cooldownKey = `otp:cooldown:${scopedIdentityKey(scope, identity)}`;
     let taken: string | null = "OK";
     try {
       // A cooldown of 0 turns it off (SET EX 0 is an error in Redis).
@@ -96,10 +96,7 @@ export class OtpLimits {
       await this.redis.del(cooldownKey).catch(() => {});
     };
     try {
-      await withCode(
-        this.identitySends.consume(`${scope.organizationId}:${scope.mode}:${identityKey(identity)}`),
-        OtpErrors.identityRateLimited,
-      );
+      await withCode(this.identitySends.consume(scopedIdentityKey(scope, identity)), OtpErrors.identityRateLimited);
       if (identity.channel === "sms") {
         // Per organization and mode: one tenant's abuse must not stop another tenant's SMS.
         const country = identity.country ?? "ZZ";
@@ -113,7 +110,8 @@ export class OtpLimits {
   }
 }
 
-function failureKey(scope: OtpScope, identity: OtpIdentity): string {
+/** Bucket key of per-identity limits: organization + mode + the (hashed) email/phone. */
+function scopedIdentityKey(scope: OtpScope, identity: OtpIdentity): string {
   return `${scope.organizationId}:${scope.mode}:${identityKey(identity)}`;
 }
 
