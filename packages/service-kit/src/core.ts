@@ -1,5 +1,6 @@
 import { type Subjects, subjects as makeSubjects } from "@authplane/contracts";
 import type { BaseEnv } from "./env.js";
+import { withTimeout } from "./http.js";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { connectJetStream, ensureEventStream, type NatsHandles } from "./nats.js";
@@ -77,12 +78,7 @@ export async function closeServiceCore(core: {
 }): Promise<void> {
   await core.relay.stop();
   // Drain flushes what is pending; when NATS is unreachable it cannot, so close rather than hang.
-  const drained = core.nats.nc.drain().then(
-    () => true,
-    () => false,
-  );
-  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 5_000).unref());
-  if (!(await Promise.race([drained, timeout]))) await core.nats.nc.close().catch(() => {});
+  await withTimeout(core.nats.nc.drain(), 5_000).catch(() => core.nats.nc.close().catch(() => {}));
   core.redis?.disconnect();
   await core.pool.end().catch(() => {});
 }
