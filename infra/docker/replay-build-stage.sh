@@ -14,7 +14,9 @@ work="${TMPDIR:-/tmp}/authplane-replay-$name"
 rm -rf "$work" && mkdir -p "$work/bin"
 # pnpm as the image installs it (npm i -g pnpm@10.34.8), without touching this machine's globals.
 printf '#!/bin/sh\nexec npx --yes pnpm@10.34.8 "$@"\n' > "$work/bin/pnpm" && chmod +x "$work/bin/pnpm"
-export PATH="$work/bin:$PATH" CI=true
+# A fresh image has an empty pnpm store and metadata cache: use empty ones here too, so a step
+# that only works thanks to this machine's caches fails here as it would in `docker build`.
+export PATH="$work/bin:$PATH" CI=true XDG_CACHE_HOME="$work/cache" npm_config_store_dir="$work/store"
 rsync -a --exclude-from=<(sed -e '/^#/d' -e '/^$/d' -e 's#^\*\*/##' "$root/.dockerignore") "$root/" "$work/repo/"
 cd "$work/repo"
 awk '/ AS build/{b=1;next} /^FROM/{b=0} b' "$root/$df" | sed -e ':a;/\\$/N;s/\\\n//;ta' | grep '^RUN ' | sed -e 's/^RUN //' -e "s#/out#$work/out#g" |
