@@ -8,9 +8,8 @@ import {
   IdPrefix,
   TokenTtlBounds,
 } from "@authplane/contracts";
-import { newEvent, ValidationError } from "@authplane/service-kit";
+import { newEvent, ulid, ValidationError } from "@authplane/service-kit";
 import { outboxData } from "../events/outbox.js";
-import { ulid } from "ulid";
 import { generateApiKey } from "../api-key-format.js";
 import type { Store } from "../store.js";
 import { DEFAULT_SETTINGS, organizationView } from "../views.js";

@@ -1,7 +1,6 @@
 import { type ApiKeyView, EventType, IdPrefix, type KeyChangedData, type KeyKind, type Mode } from "@authplane/contracts";
-import { newEvent } from "@authplane/service-kit";
+import { newEvent, ulid } from "@authplane/service-kit";
 import { outboxData } from "../events/outbox.js";
-import { ulid } from "ulid";
 import { generateApiKey } from "../api-key-format.js";
 import { AdminErrors } from "../errors.js";
 import type { ApiKey } from "../generated/prisma/client.js";

@@ -1,5 +1,5 @@
 import { IdPrefix, type OtpRequestedData, type VerifiedKey } from "@authplane/contracts";
-import { ulid } from "ulid";
+import { ulid } from "@authplane/service-kit";
 import type { OtpScope } from "../otp/code-store.js";
 import { normalizeIdentity, type OtpIdentityInput } from "../otp/normalize-identity.js";
 import type { OtpServices } from "../otp/otp-services.js";

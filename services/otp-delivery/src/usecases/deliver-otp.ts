@@ -1,6 +1,5 @@
 import { EventType, IdPrefix, type EventEnvelope, type OtpDeliveryOutcomeData, type OtpRequestedData } from "@authplane/contracts";
-import { type Logger, newEvent, outboxRow } from "@authplane/service-kit";
-import { ulid } from "ulid";
+import { type Logger, newEvent, outboxRow, ulid } from "@authplane/service-kit";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { maskDestination } from "../mask-destination.js";
 import { DeliveryError, type Transports } from "../transports/transport.js";
