@@ -99,6 +99,37 @@ describe("POST /external/exchange", () => {
     expect(replay.body.error).toBe("exchange_code_invalid");
   });
 
+  test("Redis holds no usable exchange code: keys are named by its SHA-256; the code still works once", async () => {
+    const a = await authorize(w.orgA.keys.secret.live);
+    expect(a.status).toBe(200);
+    const code = a.body.exchangeCode as string;
+    // An attacker reading Redis (SCAN, MONITOR, a dump or a replica) sees key names and values.
+    const redis = w.ca.deps.redis;
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await redis.scan(cursor, "MATCH", `${w.iso.redisPrefix}*`, "COUNT", 500);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== "0");
+    const codeKeys = keys.filter((k) => k.includes(":exc:"));
+    expect(codeKeys.length).toBeGreaterThanOrEqual(1);
+    for (const k of keys) expect(k).not.toContain(code.slice(4));
+    const unprefixed = (k: string) => k.slice(w.ca.deps.env.REDIS_PREFIX.length);
+    for (const k of codeKeys) {
+      const value = await redis.get(unprefixed(k));
+      expect(value ?? "").not.toContain(code.slice(4));
+    }
+    // Presenting a Redis key name (or the hash) as a code finds nothing.
+    const hashName = codeKeys[codeKeys.length - 1]?.split(":").pop() ?? "";
+    expect((await exchange(w.orgA.keys.publishable.live, hashName)).status).toBe(401);
+    // The real code: exactly once.
+    expect((await exchange(w.orgA.keys.publishable.live, code)).status).toBe(200);
+    const replay = await exchange(w.orgA.keys.publishable.live, code);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe("exchange_code_invalid");
+  });
+
   test("20 parallel exchanges of one code -> exactly one session", async () => {
     const a = await authorize(w.orgA.keys.secret.live);
     const results = await Promise.all(Array.from({ length: 20 }, () => exchange(w.orgA.keys.publishable.live, a.body.exchangeCode)));

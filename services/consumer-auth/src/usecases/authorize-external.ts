@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   type ConsumerLinkedData,
   EventType,
@@ -27,9 +27,13 @@ export const ExchangeCodeData = z.object({
 });
 export type ExchangeCodeData = z.infer<typeof ExchangeCodeData>;
 
-/** Redis key of an exchange code: scoped by organization and mode, so another org's key never finds it. */
+/**
+ * Redis key of an exchange code: scoped by organization and mode, so another org's key never finds
+ * it, and named by the SHA-256 of the code (like webauthn-credential's one-time tokens): a reader
+ * of Redis keys (`SCAN`, `MONITOR`, a dump, a replica) learns no usable code.
+ */
 export function exchangeCodeKey(organizationId: string, mode: string, code: string): string {
-  return `exc:${organizationId}:${mode}:${code}`;
+  return `exc:${organizationId}:${mode}:${createHash("sha256").update(code, "utf8").digest("base64url")}`;
 }
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
