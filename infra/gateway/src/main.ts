@@ -38,12 +38,59 @@ export const ROUTE_PREFIXES: ReadonlyArray<readonly [string, keyof GatewayTarget
   ["/dev", "otp"],
 ];
 
-/** The upstream base URL serving `pathname`, or null. `/api/v1/authx` does not match `/api/v1/auth`. */
-export function route(pathname: string, targets: GatewayTargets = targetsFromEnv()): string | null {
+/** The service owning `pathname`, or null. `/api/v1/authx` does not match `/api/v1/auth`. */
+export function serviceOf(pathname: string): keyof GatewayTargets | null {
   for (const [prefix, name] of ROUTE_PREFIXES) {
-    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return targets[name];
+    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return name;
   }
   return null;
+}
+
+/** The upstream base URL serving `pathname`, or null. */
+export function route(pathname: string, targets: GatewayTargets = targetsFromEnv()): string | null {
+  const name = serviceOf(pathname);
+  return name ? targets[name] : null;
+}
+
+/** Path prefixes whose clients read seed 000's `{error, message}` (the consumer/admin APIs, the dev outbox). */
+const SEED_000_PREFIXES = ["/api", "/.well-known", "/dev"];
+
+/**
+ * Which error body the clients of `pathname` can parse. The passkey API (seed 003) lives at the
+ * root: its SDKs call `baseUrl + path` and parse only the wrapped `{result, errors}` (the PHP SDK
+ * throws MalformedResponse on anything else), so the gateway's own errors on passkey paths, and
+ * on any unknown root path (an SDK of another version calling a path we do not serve), are
+ * wrapped. Paths under `/api`, `/.well-known` and `/dev` keep seed 000's `{error, message}`.
+ */
+export function errorStyleOf(pathname: string): "passkey" | "seed000" {
+  const name = serviceOf(pathname);
+  if (name) return name === "webauthn" ? "passkey" : "seed000";
+  return SEED_000_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`)) ? "seed000" : "passkey";
+}
+
+/** Seed 003 codes for the gateway's own errors (EntityNotFound, InvalidInput, InternalError). */
+const PASSKEY_CODES: Record<GatewayError, string> = {
+  not_found: "EntityNotFound",
+  bad_request: "InvalidInput",
+  service_unavailable: "InternalError",
+  gateway_timeout: "InternalError",
+};
+type GatewayError = "not_found" | "bad_request" | "service_unavailable" | "gateway_timeout";
+
+/** The path a request target names, also in absolute form (`http://host/path`), for choosing the error format. */
+function pathForErrorStyle(url: string): string {
+  if (url.startsWith("/")) return url.split("?")[0] ?? "/";
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "/";
+  }
+}
+
+/** The gateway's own error in the format the path's clients parse. */
+export function gatewayErrorBody(pathname: string, error: GatewayError, message: string): object {
+  if (errorStyleOf(pathname) === "seed000") return { error, message };
+  return { result: null, errors: [{ code: PASSKEY_CODES[error], message }] };
 }
 
 /**
@@ -95,13 +142,15 @@ export function createGateway(opts: GatewayOptions = {}): http.Server {
       sendJson(res, 200, { status: "ok" });
       return;
     }
+    const fail = (status: number, error: GatewayError, message: string, extra?: http.OutgoingHttpHeaders) =>
+      sendJson(res, status, gatewayErrorBody(pathForErrorStyle(url), error, message), extra);
     if (!url.startsWith("/") || ambiguousPath(pathname)) {
-      sendJson(res, 400, { error: "bad_request", message: "Malformed request path." });
+      fail(400, "bad_request", "Malformed request path.");
       return;
     }
     const target = route(pathname, targets);
     if (!target) {
-      sendJson(res, 404, { error: "not_found", message: "No service serves this path." });
+      fail(404, "not_found", "No service serves this path.");
       return;
     }
     const headers: http.OutgoingHttpHeaders = {};
@@ -134,8 +183,8 @@ export function createGateway(opts: GatewayOptions = {}): http.Server {
         res.destroy();
         return;
       }
-      if (timedOut) sendJson(res, 504, { error: "gateway_timeout", message: "The upstream service did not answer in time." });
-      else sendJson(res, 503, { error: "service_unavailable", message: "The upstream service is unavailable." }, { "retry-after": "1" });
+      if (timedOut) fail(504, "gateway_timeout", "The upstream service did not answer in time.");
+      else fail(503, "service_unavailable", "The upstream service is unavailable.", { "retry-after": "1" });
     });
     // A client that goes away cancels the upstream request.
     res.on("close", () => {

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createGateway, type GatewayTargets, ROUTE_PREFIXES, route } from "../src/main.js";
+import { createGateway, errorStyleOf, type GatewayTargets, ROUTE_PREFIXES, route } from "../src/main.js";
 
 interface Seen {
   method: string;
@@ -120,7 +120,7 @@ describe("routing table (issue 2)", () => {
 
   test("unknown paths answer 404 JSON without touching any upstream", async () => {
     const before = Object.values(upstreams).reduce((n, u) => n + u.seen.length, 0);
-    for (const path of ["/api/v1/authx", "/nope", "/api/v2/auth/guest"]) {
+    for (const path of ["/api/v1/authx", "/api/v2/auth/guest", "/api"]) {
       const res = await fetch(`${base}${path}`);
       expect(res.status).toBe(404);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -235,5 +235,143 @@ describe("forwarding", () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
+  });
+});
+
+/**
+ * What the passkey server SDKs do with an answer (issue 8 item 7). The PHP SDK (`Client::makeApiCall`)
+ * decodes JSON, requires a `result` key, and on `result: null` requires a non-empty `errors` list
+ * whose first entry has `code` and `message`; anything else throws MalformedResponse. The Node SDK
+ * returns `{ok: response.ok, ...json}` and its README reads `errors.length`.
+ */
+function asPhpSdkReadsIt(
+  status: number,
+  text: string,
+): { coded: { code: string; message: string; status: number } } | { malformed: string } {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch {
+    return { malformed: "Received non-JSON response" };
+  }
+  if (!decoded || typeof decoded !== "object" || Array.isArray(decoded) || !("result" in decoded))
+    return { malformed: "Received JSON in an unexpected format" };
+  const d = decoded as { result: unknown; errors?: unknown };
+  if (d.result !== null) return { malformed: "not an error" };
+  if (!Array.isArray(d.errors) || d.errors.length === 0) return { malformed: "Error details are invalid or empty" };
+  const first = d.errors[0] as { code?: unknown; message?: unknown };
+  if (typeof first?.code !== "string" || typeof first.message !== "string") return { malformed: "Error details are invalid or empty" };
+  return { coded: { code: first.code, message: first.message, status } };
+}
+
+/** A server-SDK request: POST, JSON, Basic auth with the secret key as the password, X-SDK. */
+function sdkRequest(url: string): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    body: JSON.stringify({ token: "atn_x" }),
+    headers: {
+      authorization: `Basic ${Buffer.from(":secret_sk_test_abc").toString("base64")}`,
+      accept: "application/json",
+      "content-type": "application/json",
+      "x-sdk": "php/0.3.0",
+    },
+  });
+}
+
+/** Raw HTTP so that dot segments reach the gateway as sent (fetch would normalize them). */
+function rawRequest(gatewayBase: string, path: string): Promise<{ status: number; text: string; contentType: string }> {
+  return new Promise((resolve, reject) => {
+    const r = http.request(`${gatewayBase}/`, { path, method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.on("data", (d) => {
+        text += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text, contentType: String(res.headers["content-type"]) }));
+    });
+    r.on("error", reject);
+    r.end("{}");
+  });
+}
+
+describe("the gateway's own errors on passkey paths are wrapped {result: null, errors} (issue 8)", () => {
+  test("which paths get which format", () => {
+    for (const p of ["/auth/verify", "/registration/attach", "/credential/find", "/attestation/options", "/assertion/x", "/nope", "/"])
+      expect([p, errorStyleOf(p)]).toEqual([p, "passkey"]);
+    for (const p of ["/api/v1/auth/guest", "/api/v1/keys", "/api/v2/x", "/api", "/.well-known/jwks.json", "/dev/outbox"])
+      expect([p, errorStyleOf(p)]).toEqual([p, "seed000"]);
+  });
+
+  test("404: a root path no service serves (e.g. an older SDK's /auth/createOptions) is EntityNotFound, readable by the SDKs", async () => {
+    for (const path of ["/auth/createOptions", "/nope", "/auth/verifyx"]) {
+      const res = await sdkRequest(`${base}${path}`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      const text = await res.text();
+      expect(asPhpSdkReadsIt(res.status, text)).toEqual({
+        coded: { code: "EntityNotFound", message: "No service serves this path.", status: 404 },
+      });
+      // Node SDK: `{ok, ...json}`; its README checks `errors.length`.
+      const node = { ok: res.ok, ...(JSON.parse(text) as object) } as { ok: boolean; result: unknown; errors: unknown[] };
+      expect(node.ok).toBe(false);
+      expect(node.result).toBeNull();
+      expect(node.errors.length).toBe(1);
+    }
+  });
+
+  test("400: a malformed passkey path is InvalidInput; a malformed /api path keeps {error, message}", async () => {
+    for (const path of ["/auth/verify/../../api/v1/keys", "/credential/%2e%2e/api/v1/keys", "/registration/..%2Fattach"]) {
+      const r = await rawRequest(base, path);
+      expect(r.status).toBe(400);
+      expect(r.contentType).toMatch(/^application\/json/);
+      expect(asPhpSdkReadsIt(r.status, r.text)).toEqual({
+        coded: { code: "InvalidInput", message: "Malformed request path.", status: 400 },
+      });
+    }
+    const seed000 = await rawRequest(base, "/api/v1/auth/../organizations");
+    expect([seed000.status, JSON.parse(seed000.text)]).toEqual([400, { error: "bad_request", message: "Malformed request path." }]);
+  });
+
+  test("503: the passkey service down is InternalError with Retry-After, readable by the SDKs", async () => {
+    const before = upstreams.webauthn.seen.length;
+    const res = await sdkRequest(`${downBase}/auth/verify`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(asPhpSdkReadsIt(res.status, await res.text())).toEqual({
+      coded: { code: "InternalError", message: "The upstream service is unavailable.", status: 503 },
+    });
+    expect(upstreams.webauthn.seen.length).toBe(before);
+  });
+
+  test("504: the passkey service not answering in time is InternalError, readable by the SDKs", async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const hang = http.createServer(() => {
+      /* never answers */
+    });
+    hang.on("connection", (s) => sockets.add(s));
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+    const gw = createGateway({ targets: { consumer: url, admin: url, otp: url, webauthn: url }, upstreamTimeoutMs: 300 });
+    await new Promise<void>((r) => gw.listen(0, "127.0.0.1", r));
+    try {
+      const res = await sdkRequest(`http://127.0.0.1:${(gw.address() as AddressInfo).port}/registration/attach`);
+      expect(res.status).toBe(504);
+      expect(asPhpSdkReadsIt(res.status, await res.text())).toEqual({
+        coded: { code: "InternalError", message: "The upstream service did not answer in time.", status: 504 },
+      });
+    } finally {
+      for (const s of sockets) s.destroy();
+      for (const s of [gw, hang]) {
+        s.closeAllConnections();
+        await new Promise<void>((r) => s.close(() => r()));
+      }
+    }
+  });
+
+  test("the consumer API's gateway errors keep seed 000's {error, message}", async () => {
+    const res = await fetch(`${downBase}/api/v1/auth/guest`, { method: "POST" });
+    expect([res.status, await res.json()]).toEqual([
+      503,
+      { error: "service_unavailable", message: "The upstream service is unavailable." },
+    ]);
   });
 });
