@@ -6,6 +6,11 @@ import { z } from "zod";
  */
 
 const Id = z.string().min(1).max(255);
+/**
+ * An optional user field: the server SDKs type it `string | null` and send `null` for "not
+ * given" (Node `username: string | null`, PHP `'handle' => null`), so `null` means absent.
+ */
+const OptionalId = Id.nullish().transform((v) => v ?? undefined);
 const B64url = z
   .string()
   .regex(/^[A-Za-z0-9_-]*$/, "must be base64url without padding")
@@ -13,12 +18,12 @@ const B64url = z
 
 /**
  * A user reference. Server SDKs send `username` where the seed says `handle`: both name the same
- * field (use `userHandleOf`).
+ * field (use `userHandleOf`). Every field may be `null`, which means absent.
  */
 export const PasskeyUserRef = z.object({
-  id: Id.optional(),
-  handle: Id.optional(),
-  username: Id.optional(),
+  id: OptionalId,
+  handle: OptionalId,
+  username: OptionalId,
 });
 export type PasskeyUserRef = z.infer<typeof PasskeyUserRef>;
 
@@ -70,16 +75,17 @@ export type AuthenticationResponseJSON = z.infer<typeof AuthenticationResponseJS
 
 /** POST /attestation/options. `user` is optional: a name shown by the passkey manager. */
 export const AttestationOptionsRequest = z.object({
-  upgrade: z.boolean().optional(),
+  upgrade: z.boolean().nullish(),
   user: z
     .object({
-      id: Id.optional(),
-      handle: Id.optional(),
-      username: Id.optional(),
-      name: Id.optional(),
-      displayName: Id.optional(),
+      id: OptionalId,
+      handle: OptionalId,
+      username: OptionalId,
+      name: OptionalId,
+      displayName: OptionalId,
     })
-    .optional(),
+    .nullish()
+    .transform((v) => v ?? undefined),
 });
 export type AttestationOptionsRequest = z.infer<typeof AttestationOptionsRequest>;
 
@@ -87,12 +93,12 @@ export const AttestationProcessRequest = z.object({ credential: RegistrationResp
 export type AttestationProcessRequest = z.infer<typeof AttestationProcessRequest>;
 
 /** POST /assertion/options: `{user:{username}}`, `{user:{id}}`, or `{}` (autofill). */
-export const AssertionOptionsRequest = z.object({ user: PasskeyUserRef.optional() });
+export const AssertionOptionsRequest = z.object({ user: PasskeyUserRef.nullish().transform((v) => v ?? undefined) });
 export type AssertionOptionsRequest = z.infer<typeof AssertionOptionsRequest>;
 
 export const AssertionProcessRequest = z.object({
   credential: AuthenticationResponseJSON,
-  user: PasskeyUserRef.optional(),
+  user: PasskeyUserRef.nullish().transform((v) => v ?? undefined),
 });
 export type AssertionProcessRequest = z.infer<typeof AssertionProcessRequest>;
 

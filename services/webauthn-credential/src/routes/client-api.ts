@@ -8,6 +8,7 @@ import { parseInput } from "@authplane/service-kit";
 import { type Request, type Response, Router } from "express";
 import { limitByIp, type RelyingParty, relyingPartyOf, requireKey, type Scope, scopeOf } from "../auth.js";
 import type { Ctx } from "../context.js";
+import { sendResult } from "../wrapped.js";
 import { corsEcho, corsEnforce, corsPreflight } from "../cors.js";
 import { Errors } from "../errors.js";
 import { finishAuthentication } from "../usecases/finish-authentication.js";
@@ -39,22 +40,22 @@ export function clientApiRouter(ctx: Ctx): Router {
   router.post("/attestation/options", async (req, res) => {
     const { scope, rp } = relyingParty(res);
     const result = await startRegistration(ctx, scope, rp, parseInput(AttestationOptionsRequest, body(req)));
-    res.json({ result });
+    sendResult(res, result);
   });
   router.post("/attestation/process", async (req, res) => {
     const { scope, rp } = relyingParty(res);
     const result = await finishRegistration(ctx, scope, rp, parseInput(AttestationProcessRequest, body(req)));
-    res.json({ result });
+    sendResult(res, result);
   });
   router.post("/assertion/options", async (req, res) => {
     const { scope, rp } = relyingParty(res);
     const result = await startAuthentication(ctx, scope, rp, parseInput(AssertionOptionsRequest, body(req)));
-    res.json({ result });
+    sendResult(res, result);
   });
   router.post("/assertion/process", async (req, res) => {
     const { scope, rp } = relyingParty(res);
     const result = await finishAuthentication(ctx, scope, rp, parseInput(AssertionProcessRequest, body(req)));
-    res.json({ result });
+    sendResult(res, result);
   });
   return router;
 }

@@ -3,6 +3,7 @@ import { parseInput } from "@authplane/service-kit";
 import { Router } from "express";
 import { requireKey, scopeOf } from "../auth.js";
 import type { Ctx } from "../context.js";
+import { sendResult } from "../wrapped.js";
 import { attachRegistration } from "../usecases/attach-registration.js";
 import { findCredentials } from "../usecases/find-credentials.js";
 import { updateCredential } from "../usecases/update-credential.js";
@@ -23,20 +24,20 @@ export function serverApiRouter(ctx: Ctx): Router {
 
   router.post("/registration/attach", async (req, res) => {
     const credential = await attachRegistration(ctx, scopeOf(res), parseInput(AttachRegistrationRequest, req.body ?? {}));
-    res.json({ result: { id: credential.id } });
+    sendResult(res, { id: credential.id });
   });
   router.post("/credential/create", async (req, res) => {
     const credential = await attachRegistration(ctx, scopeOf(res), parseInput(AttachRegistrationRequest, req.body ?? {}));
-    res.json({ result: credential });
+    sendResult(res, credential);
   });
   router.post("/auth/verify", async (req, res) => {
-    res.json({ result: await verifyAuthToken(ctx, scopeOf(res), parseInput(VerifyAuthTokenRequest, req.body ?? {})) });
+    sendResult(res, await verifyAuthToken(ctx, scopeOf(res), parseInput(VerifyAuthTokenRequest, req.body ?? {})));
   });
   router.post("/credential/update", async (req, res) => {
-    res.json({ result: await updateCredential(ctx, scopeOf(res), parseInput(UpdateCredentialRequest, req.body ?? {})) });
+    sendResult(res, await updateCredential(ctx, scopeOf(res), parseInput(UpdateCredentialRequest, req.body ?? {})));
   });
   router.post("/credential/find", async (req, res) => {
-    res.json({ result: await findCredentials(ctx, scopeOf(res), parseInput(FindCredentialsRequest, req.body ?? {})) });
+    sendResult(res, await findCredentials(ctx, scopeOf(res), parseInput(FindCredentialsRequest, req.body ?? {})));
   });
   return router;
 }
