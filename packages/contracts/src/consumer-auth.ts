@@ -125,7 +125,11 @@ export type SessionRefreshedData = z.infer<typeof SessionRefreshedData>;
 export const SessionRevokedData = z.object({
   sessionId: z.string(),
   consumerId: z.string(),
-  reason: z.enum(["logout", "refresh_token_reuse"]),
+  /**
+   * `guest_upgrade`: the guest became a verified consumer (OTP verify or external exchange); every
+   * session it had before the upgrade is revoked, the upgrade's own new session is not.
+   */
+  reason: z.enum(["logout", "refresh_token_reuse", "guest_upgrade"]),
 });
 export type SessionRevokedData = z.infer<typeof SessionRevokedData>;
 

@@ -5,6 +5,7 @@ import { appError, ErrorCatalog } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { EXCHANGE_CODE_PATTERN, ExchangeCodeData, exchangeCodeKey } from "./authorize-external.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
+import { revokeGuestSessionsForUpgrade } from "./revoke-session.js";
 import type { AccessTokenClaims } from "./verify-access-token.js";
 
 /**
@@ -79,6 +80,8 @@ export async function exchangeCode(
           await tx.externalIdentity.create({
             data: { id: `eid_${ulid()}`, ...identityWhere, consumerId: guest.id, claims: data.claims as Prisma.InputJsonObject },
           });
+          // The guest's earlier sessions (the calling one too) die with the upgrade.
+          await revokeGuestSessionsForUpgrade(deps, tx, { consumerId: guest.id, organizationId: key.organizationId, mode: key.mode });
           const upgraded: ConsumerUpgradedData = { consumerId: guest.id, via: "external", email: email ?? guest.email, phone: guest.phone };
           const extraEvents: EventEnvelope[] = [newEvent(EventType.consumerUpgraded, scope, upgraded)];
           return issueSession(deps, {

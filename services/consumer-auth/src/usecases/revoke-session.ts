@@ -2,6 +2,7 @@ import { type EventEnvelope, EventType, type Mode, type SessionRevokedData } fro
 import { newEvent } from "@authplane/service-kit";
 import { outboxData } from "../events/outbox.js";
 import type { AppDeps } from "../deps.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { revokedSessionKey } from "./verify-access-token.js";
 
 /** Seconds past the last access token's exp that the revoked marker is kept (clock skew). */
@@ -39,4 +40,44 @@ export async function revokeSession(
   });
   deps.relay.kick();
   return revokedNow;
+}
+
+/**
+ * Guest upgrade: revokes every live session of the guest `consumerId` (the calling one included),
+ * inside the caller's upgrade transaction and BEFORE the upgrade's own session is issued, so that
+ * a refresh or access token planted on a shared device cannot follow the new owner into the
+ * account. Same order as `revokeSession`: the Redis markers first (a Redis failure aborts the
+ * upgrade: 503, nothing committed), then the session rows, then their refresh tokens, with one
+ * `sessions.v1.revoked` (`reason: "guest_upgrade"`) per session in the outbox. The caller kicks the
+ * relay after commit. Returns the revoked session ids.
+ */
+export async function revokeGuestSessionsForUpgrade(
+  deps: Pick<AppDeps, "redis">,
+  tx: Prisma.TransactionClient,
+  guest: { consumerId: string; organizationId: string; mode: Mode },
+): Promise<string[]> {
+  const live = await tx.session.findMany({
+    where: { consumerId: guest.consumerId, revokedAt: null },
+    select: { id: true, accessTokenTtlSeconds: true },
+  });
+  if (live.length === 0) return [];
+  const markers = deps.redis.multi();
+  for (const s of live) markers.set(revokedSessionKey(s.id), "1", "EX", s.accessTokenTtlSeconds + REVOKED_MARKER_SLACK_SECONDS);
+  const replies = await markers.exec();
+  if (!replies || replies.some(([err]) => err)) throw new Error("could not write the revoked-session markers");
+  const ids = live.map((s) => s.id);
+  const now = new Date();
+  const revoked = await tx.session.updateManyAndReturn({
+    where: { id: { in: ids }, revokedAt: null },
+    data: { revokedAt: now, revokedReason: "guest_upgrade" },
+    select: { id: true },
+  });
+  await tx.refreshToken.updateMany({ where: { sessionId: { in: ids }, revokedAt: null }, data: { revokedAt: now } });
+  const scope = { organizationId: guest.organizationId, mode: guest.mode };
+  const events = revoked.map((s) => {
+    const data: SessionRevokedData = { sessionId: s.id, consumerId: guest.consumerId, reason: "guest_upgrade" };
+    return newEvent(EventType.sessionRevoked, scope, data);
+  });
+  if (events.length > 0) await tx.outboxEvent.createMany({ data: events.map(outboxData) });
+  return revoked.map((s) => s.id);
 }

@@ -10,6 +10,7 @@ import { OtpErrors, otpError } from "../otp/otp-errors.js";
 import type { OtpServices } from "../otp/otp-services.js";
 import { isUniqueViolation } from "../otp/unique-violation.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
+import { revokeGuestSessionsForUpgrade } from "./revoke-session.js";
 import { verifyAccessToken } from "./verify-access-token.js";
 
 export interface VerifyOtpInput {
@@ -144,6 +145,8 @@ async function upgradeGuest(
         data: { ...fields, kind: "registered", upgradedAt: now },
       });
       if (count !== 1) return null;
+      // The guest's earlier sessions (the calling one too) die with the upgrade.
+      await revokeGuestSessionsForUpgrade(deps, tx, { consumerId: guestId, organizationId: scope.organizationId, mode: scope.mode });
       return issueSession(deps, {
         ...base,
         tx,
