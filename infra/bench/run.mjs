@@ -92,12 +92,12 @@ try {
   const guest = await fetch(`${ca}/api/v1/auth/guest`, { method: "POST", headers: { "x-publishable-key": pk } });
   if (!guest.ok) throw new Error(`POST /api/v1/auth/guest answered ${guest.status}: ${await guest.text()}`);
   const { accessToken } = await guest.json();
-  const check = await fetch(`${ca}/api/v1/auth/check`, { headers: { authorization: `Bearer ${accessToken}` } });
+  const check = await fetch(`${ca}/api/v1/auth/check`, { headers: { authorization: `Bearer ${accessToken}`, "x-publishable-key": pk } });
   if (check.status !== 200) throw new Error(`GET /api/v1/auth/check answered ${check.status}: ${await check.text()}`);
 
   console.log(`▶ autocannon: ${CONNECTIONS} connections, ${DURATION} s each (+1 s warm-up)`);
   const guestReq = { method: "POST", headers: { "x-publishable-key": pk } };
-  const checkReq = { method: "GET", headers: { authorization: `Bearer ${accessToken}` } };
+  const checkReq = { method: "GET", headers: { authorization: `Bearer ${accessToken}`, "x-publishable-key": pk } };
   const rows = [];
   rows.push(await load("POST /auth/guest (direct)", { url: `${ca}/api/v1/auth/guest`, ...guestReq }));
   rows.push(await load("POST /auth/guest (gateway)", { url: `${gw}/api/v1/auth/guest`, ...guestReq }));

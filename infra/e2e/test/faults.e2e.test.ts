@@ -104,7 +104,8 @@ async function guestSession(): Promise<{ accessToken: string; refreshToken: stri
   return { accessToken: r.json.accessToken, refreshToken: r.json.refreshToken, sessionId: r.json.session.sessionId };
 }
 
-const check = (token: string) => call(`${CA}/api/v1/auth/check`, { headers: { authorization: `Bearer ${token}` } });
+const check = (token: string) =>
+  call(`${CA}/api/v1/auth/check`, { headers: { authorization: `Bearer ${token}`, "x-publishable-key": keys.publishable.live } });
 
 async function freshPublishableKey(): Promise<string> {
   const r = await call(`${AK}/api/v1/keys`, {

@@ -22,7 +22,7 @@ async function post(base: string, path: string, headers: Record<string, string>,
 }
 
 async function check(base: string, token: string): Promise<number> {
-  return (await fetch(`${base}/api/v1/auth/check`, { headers: { authorization: `Bearer ${token}` } })).status;
+  return (await fetch(`${base}/api/v1/auth/check`, { headers: { authorization: `Bearer ${token}`, "x-publishable-key": pk } })).status;
 }
 
 beforeAll(async () => {

@@ -174,7 +174,9 @@ describe("seed 000 through the gateway", () => {
     expect(typeof after.json?.error).toBe("string");
 
     // The logged-out access token is dead at once for the gateway check and introspection.
-    const check = await call("GET", "/api/v1/auth/check", { headers: { authorization: `Bearer ${refreshed.json.accessToken}` } });
+    const check = await call("GET", "/api/v1/auth/check", {
+      headers: { authorization: `Bearer ${refreshed.json.accessToken}`, "x-publishable-key": keys.publishable.live },
+    });
     expect(check.status).toBe(401);
     const intro = await call("POST", "/api/v1/auth/introspect", {
       headers: { authorization: `Bearer ${keys.secret.live}` },
@@ -286,7 +288,10 @@ describe("seed 000 through the gateway", () => {
     expectStatus(bad, 200);
     expect(bad.json).toEqual({ active: false });
 
-    const check = await call("GET", "/api/v1/auth/check", { headers: { authorization: `Bearer ${g.accessToken}` } });
+    // The gateway check binds the token to the client's X-Publishable-Key (seed 000: both are sent).
+    const check = await call("GET", "/api/v1/auth/check", {
+      headers: { authorization: `Bearer ${g.accessToken}`, "x-publishable-key": keys.publishable.live },
+    });
     expect(check.status).toBe(200);
     expect(check.headers.get("x-consumer-id")).toBe(g.session.consumerId);
     expect(check.headers.get("x-organization-id")).toBe(org.id);
@@ -294,7 +299,15 @@ describe("seed 000 through the gateway", () => {
 
     const none = await call("GET", "/api/v1/auth/check");
     expect(none.status).toBe(401);
-    const forged = await call("GET", "/api/v1/auth/check", { headers: { authorization: `Bearer ${tampered}` } });
+    const unbound = await call("GET", "/api/v1/auth/check", { headers: { authorization: `Bearer ${g.accessToken}` } });
+    expect(unbound.status).toBe(401);
+    const otherMode = await call("GET", "/api/v1/auth/check", {
+      headers: { authorization: `Bearer ${g.accessToken}`, "x-publishable-key": keys.publishable.test },
+    });
+    expect(otherMode.status).toBe(401);
+    const forged = await call("GET", "/api/v1/auth/check", {
+      headers: { authorization: `Bearer ${tampered}`, "x-publishable-key": keys.publishable.live },
+    });
     expect(forged.status).toBe(401);
   });
 

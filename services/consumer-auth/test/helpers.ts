@@ -51,3 +51,18 @@ export async function activePrivateKey(ca: ConsumerAuthForTest): Promise<{ kid: 
   const der = decryptPrivateKey(row.privateKeyEncrypted, row.id, ca.deps.env.SIGNING_KEY_ENCRYPTION_KEY);
   return { kid: row.id, key: createPrivateKey({ key: der, format: "der", type: "pkcs8" }) };
 }
+
+/**
+ * The publishable key a client sends with `token` (seed 000: authenticated calls carry both): the
+ * key of the organization and mode the token claims; org A's live key when the token is unreadable.
+ */
+export function publishableKeyFor(w: Pick<World, "orgA" | "orgB">, token: string): string {
+  let claims: Record<string, unknown> = {};
+  try {
+    claims = decodePart(token.split(".")[1]);
+  } catch {
+    /* a malformed token: any key */
+  }
+  const org = [w.orgA, w.orgB].find((o) => o.organization.id === claims.organizationId) ?? w.orgA;
+  return claims.mode === "test" ? org.keys.publishable.test : org.keys.publishable.live;
+}

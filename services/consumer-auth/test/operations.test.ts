@@ -83,7 +83,14 @@ test("scheduled rotation: a key older than SIGNING_KEY_ROTATION_DAYS is replaced
     await eventually(() => one.deps.tokens.activeKid !== firstKid && two.deps.tokens.activeKid === one.deps.tokens.activeKid, 5_000);
     expect(await w.ca.deps.prisma.signingKey.count({ where: { retiredAt: null } })).toBe(1);
     expect(await w.ca.deps.prisma.signingKey.count()).toBeGreaterThan(before);
-    expect((await request(two.app).get("/api/v1/auth/check").set("Authorization", `Bearer ${g.body.accessToken}`)).status).toBe(200);
+    expect(
+      (
+        await request(two.app)
+          .get("/api/v1/auth/check")
+          .set("Authorization", `Bearer ${g.body.accessToken}`)
+          .set("X-Publishable-Key", w.orgA.keys.publishable.live)
+      ).status,
+    ).toBe(200);
   } finally {
     await one.stop();
     await two.stop();

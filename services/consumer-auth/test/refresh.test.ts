@@ -63,7 +63,10 @@ test("concurrent refreshes inside the grace window all get the same new pair", a
   // A later tab within the grace gets it too, and the session is still alive.
   const late = await refresh(g.refreshToken);
   expect(late.body.refreshToken).toBe(results[0]?.body.refreshToken);
-  const chk = await request(w.ca.app).get("/api/v1/auth/check").set("Authorization", `Bearer ${late.body.accessToken}`);
+  const chk = await request(w.ca.app)
+    .get("/api/v1/auth/check")
+    .set("Authorization", `Bearer ${late.body.accessToken}`)
+    .set("X-Publishable-Key", w.orgA.keys.publishable.live);
   expect(chk.status).toBe(200);
 });
 
@@ -91,7 +94,14 @@ test("reuse after the grace window revokes the whole session and publishes the e
     expect(successor.status).toBe(401);
     expect(successor.body.error).toBe("session_revoked");
     for (const t of [g.accessToken, r.body.accessToken]) {
-      expect((await request(w.ca.app).get("/api/v1/auth/check").set("Authorization", `Bearer ${t}`)).status).toBe(401);
+      expect(
+        (
+          await request(w.ca.app)
+            .get("/api/v1/auth/check")
+            .set("Authorization", `Bearer ${t}`)
+            .set("X-Publishable-Key", w.orgA.keys.publishable.live)
+        ).status,
+      ).toBe(401);
     }
     await eventually(
       () =>

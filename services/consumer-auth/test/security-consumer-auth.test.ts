@@ -1,6 +1,6 @@
 import { SignJWT } from "jose";
 import request from "supertest";
-import { activePrivateKey, decodePart, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, decodePart, publishableKeyFor, startWorld, type World } from "./helpers.js";
 
 /** Attacker-side checks of the consumer API (security review). */
 let w: World;
@@ -18,7 +18,10 @@ async function guest(pk: string) {
 }
 
 function check(token: string) {
-  return request(w.ca.app).get("/api/v1/auth/check").set("Authorization", `Bearer ${token}`);
+  return request(w.ca.app)
+    .get("/api/v1/auth/check")
+    .set("Authorization", `Bearer ${token}`)
+    .set("X-Publishable-Key", publishableKeyFor(w, token));
 }
 
 describe("external authorize: claims cannot stall the event loop", () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals
 import { SignJWT } from "jose";
 import request from "supertest";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
-import { activePrivateKey, b64url, decodePart, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, b64url, decodePart, publishableKeyFor, startWorld, type World } from "./helpers.js";
 
 let w: World;
 /** A second instance on the same Postgres/Redis/NATS (another pod). */
@@ -31,7 +31,10 @@ async function guestToken(): Promise<string> {
 }
 
 function check(token: string, ca: ConsumerAuthForTest = w.ca) {
-  return request(ca.app).get("/api/v1/auth/check").set("Authorization", `Bearer ${token}`);
+  return request(ca.app)
+    .get("/api/v1/auth/check")
+    .set("Authorization", `Bearer ${token}`)
+    .set("X-Publishable-Key", publishableKeyFor(w, token));
 }
 
 /** A token signed with the service's real active key (what the service itself would issue). */

@@ -3,7 +3,7 @@ import { SignJWT } from "jose";
 import { eventually } from "@authplane/service-kit/testing";
 import request from "supertest";
 import { startConsumerAuthForTest } from "../src/testing.js";
-import { activePrivateKey, b64url, decodePart, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, b64url, decodePart, publishableKeyFor, startWorld, type World } from "./helpers.js";
 
 let w: World;
 beforeAll(async () => {
@@ -26,7 +26,10 @@ async function guest(pk: string) {
 }
 
 function check(token: string, app: Parameters<typeof request>[0] = w.ca.app) {
-  return request(app).get("/api/v1/auth/check").set("Authorization", `Bearer ${token}`);
+  return request(app)
+    .get("/api/v1/auth/check")
+    .set("Authorization", `Bearer ${token}`)
+    .set("X-Publishable-Key", publishableKeyFor(w, token));
 }
 
 function introspect(token: string, bearer: string, app = w.ca.app) {
@@ -105,7 +108,7 @@ describe("GET /check and POST /introspect", () => {
       mode: "live",
       exp: decodePart(g.accessToken.split(".")[1]).exp,
     });
-    const internal = await introspect(g.accessToken, INTERNAL);
+    const internal = await introspect(g.accessToken, INTERNAL).set("X-Organization-Id", w.orgA.organization.id).set("X-Mode", "live");
     expect(internal.body.active).toBe(true);
   });
 

@@ -18,6 +18,8 @@ export const AccessTokenClaims = z.object({
   iat: z.number().int(),
   exp: z.number().int(),
   jti: z.string().optional(),
+  /** `<organizationId>:<mode>` (see tokenAudience); absent only on tokens signed before it was added. */
+  aud: z.string().optional(),
 });
 export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
 
@@ -61,6 +63,14 @@ export interface TokenServiceOptions {
    * instance reloads at once instead of at its next periodic refresh.
    */
   nats?: { nc: NatsConnection; subject: string };
+}
+
+/**
+ * The `aud` of an access token: `<organizationId>:<mode>`. A verifier holding the JWKS binds a token
+ * to its own organization and mode with `jwtVerify(…, { audience: "org_…:live" })`.
+ */
+export function tokenAudience(claims: { organizationId: string; mode: Mode }): string {
+  return `${claims.organizationId}:${claims.mode}`;
 }
 
 /** Internal core-NATS subject announcing a new signing key (payload: kid). Not part of the event stream. */
@@ -255,6 +265,7 @@ export class TokenService {
       .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: active.kid })
       .setSubject(claims.consumerId)
       .setIssuer(this.opts.env.TOKEN_ISSUER)
+      .setAudience(tokenAudience(claims))
       .setIssuedAt(iat)
       .setExpirationTime(exp)
       .setJti(ulid())
@@ -293,6 +304,7 @@ export class TokenService {
       });
       const parsed = AccessTokenClaims.safeParse(payload);
       if (!parsed.success || parsed.data.sub !== parsed.data.consumerId) return null;
+      if (parsed.data.aud !== undefined && parsed.data.aud !== tokenAudience(parsed.data)) return null;
       kid = protectedHeader.kid ?? "";
       claims = parsed.data;
     } catch {
