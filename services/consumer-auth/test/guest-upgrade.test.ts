@@ -3,7 +3,7 @@ import { eventually } from "@authplane/service-kit/testing";
 import request from "supertest";
 import { normalizeIdentity } from "../src/otp/normalize-identity.js";
 import { createOtpServices } from "../src/otp/otp-services.js";
-import { startWorld, type World } from "./helpers.js";
+import { publishableKeyFor, startWorld, type World } from "./helpers.js";
 
 // Attacker's side of issue 9 item 5: an attacker creates a guest on a shared device and keeps a
 // copy of its tokens; the victim then signs in on that device, which upgrades the guest. None of
@@ -47,7 +47,10 @@ async function plantGuest() {
 }
 
 function check(token: string) {
-  return request(w.ca.app).get("/api/v1/auth/check").set("Authorization", `Bearer ${token}`);
+  return request(w.ca.app)
+    .get("/api/v1/auth/check")
+    .set("Authorization", `Bearer ${token}`)
+    .set("X-Publishable-Key", publishableKeyFor(w, token));
 }
 function introspect(token: string) {
   return request(w.ca.app).post("/api/v1/auth/introspect").set("Authorization", `Bearer ${sk()}`).send({ token });
