@@ -40,6 +40,8 @@ try {
 }
 const perServiceEnv = {
   "webauthn-credential": devOrg ? { DEMO_PUBLISHABLE_KEY: devOrg.keys.publishable.test, DEMO_SECRET_KEY: devOrg.keys.secret.test } : {},
+  // The consumer demo page starts with the development organization's publishable test key.
+  "consumer-auth": devOrg ? { DEMO_PUBLISHABLE_KEY: devOrg.keys.publishable.test } : {},
 };
 
 const children = new Map();
@@ -126,7 +128,8 @@ if (!stopping) {
     publishable (live): ${dev.keys.publishable.live}
     secret      (live): ${dev.keys.secret.live}
   Operator token: ${process.env.OPERATOR_TOKEN ?? "dev-operator-token"}   (kept in ${path.relative(root, devFile)}, development only)
-  Passkey demo: http://localhost:${GATEWAY.port}/demo/`;
+  Passkey demo: http://localhost:${GATEWAY.port}/demo/
+  Consumer SDK demo: http://localhost:${GATEWAY.port}/demo/consumer/`;
   }
   console.log(`
   ✔ Gateway ready on http://localhost:${GATEWAY.port}  (${SERVICES.map((s) => `${s.name}:${s.port}`).join(", ")})${keys}

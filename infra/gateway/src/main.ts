@@ -33,6 +33,8 @@ export const ROUTE_PREFIXES: ReadonlyArray<readonly [string, keyof GatewayTarget
   ["/registration", "webauthn"],
   ["/credential", "webauthn"],
   ["/auth/verify", "webauthn"],
+  // Before "/demo": the consumer SDK demo is consumer-auth's, the passkey demo webauthn's.
+  ["/demo/consumer", "consumer"],
   ["/demo", "webauthn"],
   ["/sdk", "webauthn"],
   ["/dev", "otp"],

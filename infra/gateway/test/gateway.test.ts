@@ -93,6 +93,10 @@ describe("routing table (issue 2)", () => {
     ["/credential/create", "webauthn"],
     ["/auth/verify", "webauthn"],
     ["/dev/outbox", "otp"],
+    ["/demo/consumer/", "consumer"],
+    ["/demo/consumer/sdk.js", "consumer"],
+    ["/demo/", "webauthn"],
+    ["/demo/consumerx", "webauthn"],
   ];
 
   test.each(expected)("%s is served by %s, end to end", async (path, name) => {

@@ -1,5 +1,6 @@
 import { consumerErrorFormat, createHttpApp, trustProxySetting } from "@authplane/service-kit";
 import { type Express, Router } from "express";
+import { demoRouter } from "./demo/router.js";
 import type { AppDeps } from "./deps.js";
 import { limitByIp } from "./http/auth.js";
 import { externalRouter } from "./routes/external.js";
@@ -34,5 +35,6 @@ export function createApp(deps: AppDeps): Express {
   auth.use(refreshRouter(deps));
   auth.use(logoutRouter(deps));
   app.use("/api/v1/auth", auth);
+  if (deps.env.DEMO_ENABLED) app.use(demoRouter(deps));
   return finish(consumerErrorFormat);
 }

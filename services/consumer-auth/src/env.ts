@@ -1,4 +1,4 @@
-import { BaseEnv } from "@authplane/service-kit";
+import { BaseEnv, envBoolean } from "@authplane/service-kit";
 import { z } from "zod";
 
 const DEV_SIGNING_KEY_ENCRYPTION_KEY = "dev-only-signing-key-encryption-key-change-me-in-production";
@@ -66,13 +66,27 @@ export const Env = BaseEnv.extend({
   OTP_MAX_FAILED_VERIFIES_PER_DAY: z.coerce.number().int().positive().default(10),
   /** HMAC key for stored OTP code hashes. Required (>= 32 chars) in production. */
   OTP_CODE_SECRET: z.string().min(32).default(DEV_OTP_CODE_SECRET),
-}).superRefine((env, ctx) => {
-  if (env.NODE_ENV !== "production") return;
-  if (env.SIGNING_KEY_ENCRYPTION_KEY === DEV_SIGNING_KEY_ENCRYPTION_KEY)
-    ctx.addIssue({ code: "custom", path: ["SIGNING_KEY_ENCRYPTION_KEY"], message: "must be set (>= 32 chars) in production" });
-  if (env.OTP_CODE_SECRET === DEV_OTP_CODE_SECRET)
-    ctx.addIssue({ code: "custom", path: ["OTP_CODE_SECRET"], message: "must be set (>= 32 chars) in production" });
-  if (env.INTERNAL_INTROSPECTION_TOKEN !== "" && env.INTERNAL_INTROSPECTION_TOKEN.length < 32)
-    ctx.addIssue({ code: "custom", path: ["INTERNAL_INTROSPECTION_TOKEN"], message: "must be >= 32 chars in production" });
-});
+
+  // --- demo page (/demo/consumer/) ---
+  /** Serve the consumer browser SDK demo at /demo/consumer/. Default on outside production; cannot be on in production. */
+  DEMO_ENABLED: envBoolean.optional(),
+  /** Publishable key the demo page starts with (a test key). `npm start` sets the development organization's. */
+  DEMO_PUBLISHABLE_KEY: z.string().default(""),
+})
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== "production") return;
+    if (env.DEMO_ENABLED === true)
+      ctx.addIssue({
+        code: "custom",
+        path: ["DEMO_ENABLED"],
+        message: "the demo page is for development only and cannot be enabled in production",
+      });
+    if (env.SIGNING_KEY_ENCRYPTION_KEY === DEV_SIGNING_KEY_ENCRYPTION_KEY)
+      ctx.addIssue({ code: "custom", path: ["SIGNING_KEY_ENCRYPTION_KEY"], message: "must be set (>= 32 chars) in production" });
+    if (env.OTP_CODE_SECRET === DEV_OTP_CODE_SECRET)
+      ctx.addIssue({ code: "custom", path: ["OTP_CODE_SECRET"], message: "must be set (>= 32 chars) in production" });
+    if (env.INTERNAL_INTROSPECTION_TOKEN !== "" && env.INTERNAL_INTROSPECTION_TOKEN.length < 32)
+      ctx.addIssue({ code: "custom", path: ["INTERNAL_INTROSPECTION_TOKEN"], message: "must be >= 32 chars in production" });
+  })
+  .transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
 export type Env = z.infer<typeof Env>;

@@ -1,0 +1,246 @@
+/**
+ * The consumer browser SDK in a real browser: Debian's headless Chromium (playwright-core) drives
+ * the consumer demo page (`/demo/consumer/`, served by consumer-auth through the development
+ * gateway) against the REAL built services as child processes (admin-key, consumer-auth,
+ * otp-delivery). Guest -> OTP (code from otp-delivery's dev outbox) -> refresh -> authenticated
+ * call -> two tabs refreshing at the same instant -> logout, first with the page on the API's own
+ * origin, then with the page on a SECOND origin (another gateway on another port and host name),
+ * where every call is cross-origin and CORS applies.
+ */
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+// The development gateway of `npm start` (test-only import; it has no dependencies).
+import { createGateway } from "../../gateway/src/main.js";
+import { createOrganization, type OrganizationKeys, type Stack, startStack } from "../src/stack.mjs";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+jest.setTimeout(180_000);
+
+let stack: Stack;
+/** The API's origin: the stack's gateway, addressed as 127.0.0.1. */
+let apiOrigin: string;
+/** Where the page is served from in the cross-origin runs: a second gateway, addressed as localhost. */
+let secondGateway: Server;
+let pageOrigin: string;
+let keys: OrganizationKeys;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: this end-to-end test needs Debian's Chromium (apt-get install -y chromium).`);
+  }
+  stack = await startStack({ services: ["admin-key", "consumer-auth", "otp-delivery"], gateway: true });
+  apiOrigin = stack.gatewayUrl;
+  const created = await createOrganization(stack.urls["admin-key"] ?? "", stack.operatorToken, "Consumer SDK E2E");
+  keys = created.keys;
+  const unused = "http://127.0.0.1:9";
+  secondGateway = createGateway({
+    targets: {
+      consumer: stack.urls["consumer-auth"] ?? unused,
+      admin: unused,
+      otp: stack.urls["otp-delivery"] ?? unused,
+      webauthn: unused,
+    },
+  });
+  await new Promise<void>((resolve) => secondGateway.listen(0, "127.0.0.1", resolve));
+  pageOrigin = `http://localhost:${(secondGateway.address() as AddressInfo).port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (secondGateway) {
+    secondGateway.closeAllConnections();
+    await new Promise<void>((resolve) => secondGateway.close(() => resolve()));
+  }
+  await stack?.stop();
+});
+
+interface Tab {
+  page: Page;
+  /** Clicks a step's button and waits for its outcome on the status line. */
+  run(button: string): Promise<{ kind: string; text: string }>;
+  stored(): Promise<{ accessToken: string; refreshToken: string; session: { consumerId: string; type: string } } | null>;
+}
+
+function storageKey(): string {
+  return `fanfare.session.${keys.publishable.test}`;
+}
+
+async function openTab(context: BrowserContext, origin: string, apiBase: string): Promise<Tab> {
+  const page = await context.newPage();
+  await page.goto(`${origin}/demo/consumer/`);
+  await page.waitForFunction(() => document.body.dataset.ready === "true", null, { timeout: 20_000 });
+  await page.fill("#publishable-key", keys.publishable.test);
+  await page.fill("#api-base", apiBase);
+  // `change` re-creates the SDK with the fields' values.
+  await page.locator("#api-base").dispatchEvent("change");
+  const tab: Tab = {
+    page,
+    async run(button) {
+      const before = Number(await page.locator("#status").getAttribute("data-seq"));
+      await page.click(`#${button}`);
+      await page.waitForFunction((n) => Number(document.getElementById("status")?.dataset.seq) > n, before, { timeout: 30_000 });
+      return {
+        kind: (await page.locator("#status").getAttribute("data-kind")) ?? "",
+        text: (await page.locator("#status").textContent()) ?? "",
+      };
+    },
+    async stored() {
+      const raw = await page.evaluate((k) => localStorage.getItem(k), storageKey());
+      return raw ? JSON.parse(raw) : null;
+    },
+  };
+  return tab;
+}
+
+async function api(path: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+  const res = await fetch(`${apiOrigin}${path}`, {
+    method: init.method ?? "POST",
+    headers: { "content-type": "application/json", ...(init.headers ?? {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : null };
+}
+
+function expectOk(outcome: { kind: string; text: string }): void {
+  if (outcome.kind !== "ok") throw new Error(`the demo page reported: ${outcome.text}`);
+}
+
+/**
+ * The whole walk on one context (one browser profile): the page at `origin`, the SDK calling the
+ * API at `apiBase` ("" = the page's own origin).
+ */
+async function walk(origin: string, apiBase: string): Promise<void> {
+  const context = await browser.newContext();
+  const refreshPosts: string[] = [];
+  const apiRequests: Array<{ method: string; path: string; origin: string | undefined; headers: Record<string, string> }> = [];
+  context.on("request", (req) => {
+    const url = new URL(req.url());
+    if (!url.pathname.startsWith("/api/v1/auth/")) return;
+    apiRequests.push({ method: req.method(), path: url.pathname, origin: req.headers().origin, headers: req.headers() });
+    if (req.method() === "POST" && url.pathname === "/api/v1/auth/refresh") refreshPosts.push(url.origin);
+  });
+  try {
+    const tab1 = await openTab(context, origin, apiBase);
+    const email = `ada+${Date.now()}${Math.random().toString(36).slice(2, 6)}@example.com`;
+
+    // 1. Guest.
+    expectOk(await tab1.run("guest"));
+    const guest = await tab1.stored();
+    expect(guest?.session.type).toBe("guest");
+    expect(guest?.session.consumerId).toMatch(/^guest_/);
+    const guestCall = apiRequests.find((r) => r.path === "/api/v1/auth/guest" && r.method === "POST");
+    expect(guestCall?.headers["x-publishable-key"]).toBe(keys.publishable.test);
+    expect(guestCall?.headers.cookie).toBeUndefined();
+
+    // 2. OTP: request, read the code from otp-delivery's dev outbox, verify (upgrades the guest in place).
+    await tab1.page.fill("#identity", email);
+    expectOk(await tab1.run("send-code"));
+    expectOk(await tab1.run("read-outbox"));
+    expect(await tab1.page.inputValue("#code")).toMatch(/^\d{6}$/);
+    expectOk(await tab1.run("verify"));
+    const signedIn = await tab1.stored();
+    expect(signedIn?.session.type).toBe("otp");
+    expect(signedIn?.session.consumerId).toBe(guest?.session.consumerId);
+    const verifyCall = apiRequests.find((r) => r.path === "/api/v1/auth/otp/verify" && r.method === "POST");
+    expect(verifyCall?.headers.authorization).toBe(`Bearer ${guest?.accessToken}`);
+
+    // 3. Refresh from one tab: one rotation.
+    expectOk(await tab1.run("refresh"));
+    const afterOne = await tab1.stored();
+    expect(afterOne?.refreshToken).not.toBe(signedIn?.refreshToken);
+    expect(refreshPosts).toHaveLength(1);
+
+    // 4. The authenticated fetch sends both headers and the API accepts them.
+    expectOk(await tab1.run("call-api"));
+    const check = apiRequests.filter((r) => r.path === "/api/v1/auth/check" && r.method === "GET").at(-1);
+    expect(check?.headers.authorization).toBe(`Bearer ${afterOne?.accessToken}`);
+    expect(check?.headers["x-publishable-key"]).toBe(keys.publishable.test);
+
+    // 5. Two tabs refresh at the same instant: one rotation for both, the session survives.
+    const tab2 = await openTab(context, origin, apiBase);
+    expect((await tab2.stored())?.refreshToken).toBe(afterOne?.refreshToken);
+    await tab2.page.waitForFunction(() => document.getElementById("session")?.dataset.type === "otp", null, { timeout: 10_000 });
+    const seqs = await Promise.all([tab1, tab2].map(async (t) => Number(await t.page.locator("#status").getAttribute("data-seq"))));
+    const at = Date.now() + 400;
+    await Promise.all(
+      [tab1, tab2].map((t) =>
+        t.page.evaluate((when) => {
+          setTimeout(() => document.getElementById("refresh")?.click(), Math.max(0, when - Date.now()));
+        }, at),
+      ),
+    );
+    for (const [i, t] of [tab1, tab2].entries()) {
+      await t.page.waitForFunction((n) => Number(document.getElementById("status")?.dataset.seq) > n, seqs[i] ?? 0, { timeout: 30_000 });
+      expect(await t.page.locator("#status").getAttribute("data-kind")).toBe("ok");
+      expect(await t.page.locator("#status").getAttribute("data-step")).toBe("refresh");
+    }
+    expect(refreshPosts).toHaveLength(2); // the first single-tab refresh + ONE for both tabs
+    const [s1, s2] = await Promise.all([tab1.stored(), tab2.stored()]);
+    expect(s1?.refreshToken).toBe(s2?.refreshToken);
+    expect(s1?.refreshToken).not.toBe(afterOne?.refreshToken);
+    // Both tabs' sessions still work (nothing was revoked), in the browser and as the API sees it.
+    expectOk(await tab1.run("call-api"));
+    expectOk(await tab2.run("call-api"));
+    const direct = await api("/api/v1/auth/check", {
+      method: "GET",
+      headers: { authorization: `Bearer ${s1?.accessToken}`, "x-publishable-key": keys.publishable.test },
+    });
+    expect(direct.status).toBe(200);
+
+    // 6. Logout in tab 1: the server revokes the session, and tab 2 learns it is signed out.
+    expectOk(await tab1.run("logout"));
+    expect(await tab1.stored()).toBeNull();
+    await tab2.page.waitForFunction(() => document.getElementById("session")?.textContent === "None.", null, { timeout: 10_000 });
+    const revokedCheck = await api("/api/v1/auth/check", {
+      method: "GET",
+      headers: { authorization: `Bearer ${s1?.accessToken}`, "x-publishable-key": keys.publishable.test },
+    });
+    expect(revokedCheck.status).toBe(401);
+    const revokedRefresh = await api("/api/v1/auth/refresh", {
+      headers: { "x-publishable-key": keys.publishable.test },
+      body: { refreshToken: s1?.refreshToken },
+    });
+    expect(revokedRefresh.status).toBe(401);
+    expect(revokedRefresh.json?.error).toBe("session_revoked");
+
+    // Every API call went to the API origin; cross-origin ones carried the page's Origin.
+    const apiHost = apiBase === "" ? origin : apiBase;
+    expect(refreshPosts.every((o) => o === new URL(apiHost).origin)).toBe(true);
+    if (apiBase !== "") expect(apiRequests.filter((r) => r.method !== "OPTIONS").every((r) => r.origin === origin)).toBe(true);
+  } finally {
+    await context.close();
+  }
+}
+
+test("same origin: the demo page through the gateway walks guest -> OTP -> refresh -> two tabs -> logout", async () => {
+  await walk(apiOrigin, "");
+});
+
+test("second origin not in the organization's allowed origins: the browser refuses, the SDK says network_error", async () => {
+  const context = await browser.newContext();
+  try {
+    const tab = await openTab(context, pageOrigin, apiOrigin);
+    const outcome = await tab.run("guest");
+    expect(outcome.kind).toBe("error");
+    expect(outcome.text).toContain("network_error");
+    expect(await tab.stored()).toBeNull();
+  } finally {
+    await context.close();
+  }
+});
