@@ -7,11 +7,17 @@ import { signingKeysChangedSubject, TokenService } from "./tokens/token-service.
 
 /**
  * Operator commands:
- *   node dist/cli.js rotate-signing-key   create a new active signing key now (old keys keep
- *                                         verifying until their tokens expire; other instances
- *                                         pick it up within SIGNING_KEY_REFRESH_SECONDS)
- *   node dist/cli.js list-signing-keys    kid, created, retired (never key material)
+ *   node dist/cli.js rotate-signing-key           create a new signing key: published in the JWKS
+ *                                                 now, signing once every JWKS cache has seen it
+ *                                                 (JWKS_MAX_AGE_SECONDS + SIGNING_KEY_REFRESH_SECONDS
+ *                                                 + SIGNING_KEY_PUBLISH_MARGIN_SECONDS)
+ *   node dist/cli.js withdraw-signing-key <kid>   a compromised key: out of the JWKS and refused at
+ *                                                 once on every instance (NATS announcement, else
+ *                                                 their next reload); if it was signing, its
+ *                                                 published successor or a new key signs from now
+ *   node dist/cli.js list-signing-keys            kid, created, state (never key material)
  */
+const USAGE = "usage: node dist/cli.js rotate-signing-key | withdraw-signing-key <kid> | list-signing-keys\n";
 const command = process.argv[2];
 const env = loadEnvOrExit(Env);
 const logger = createLogger({ name: "consumer-auth-cli", level: "warn" });
@@ -19,27 +25,54 @@ const prisma = new PrismaClient({
   adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, 1), { schema: env.DATABASE_SCHEMA }),
 });
 
+/** A TokenService that announces its changes to the running instances (best effort: they also poll). */
+async function withTokens<T>(fn: (tokens: TokenService) => Promise<T>): Promise<T> {
+  const nc: NatsConnection | null = await connectNats(env.NATS_URL, "consumer-auth-cli").catch(() => null);
+  if (!nc)
+    process.stderr.write(`warning: NATS unreachable; running instances pick the change up within ${env.SIGNING_KEY_REFRESH_SECONDS} s\n`);
+  const nats = nc ? { nc, subject: signingKeysChangedSubject(env.NATS_SUBJECT_PREFIX) } : undefined;
+  try {
+    return await fn(new TokenService({ prisma, env, logger, nats }));
+  } finally {
+    await nc?.drain().catch(() => {});
+  }
+}
+
+function stateOf(r: { activatesAt: Date; retiredAt: Date | null; withdrawnAt: Date | null }, now: Date): string {
+  if (r.withdrawnAt) return `WITHDRAWN ${r.withdrawnAt.toISOString()}`;
+  if (r.activatesAt > now) return `published, signs from ${r.activatesAt.toISOString()}`;
+  if (!r.retiredAt || r.retiredAt > now) return r.retiredAt ? `SIGNING until ${r.retiredAt.toISOString()}` : "SIGNING";
+  return `retired ${r.retiredAt.toISOString()}`;
+}
+
 try {
   await migrate(env);
   if (command === "rotate-signing-key") {
-    // Best effort: announce the new key so running instances reload now (else within SIGNING_KEY_REFRESH_SECONDS).
-    const nc: NatsConnection | null = await connectNats(env.NATS_URL, "consumer-auth-cli").catch(() => null);
-    const nats = nc ? { nc, subject: signingKeysChangedSubject(env.NATS_SUBJECT_PREFIX) } : undefined;
-    const tokens = new TokenService({ prisma, env, logger, nats });
-    const kid = await tokens.rotate();
-    await nc?.drain().catch(() => {});
-    process.stdout.write(`new active signing key: ${kid}\n`);
+    const kid = await withTokens((tokens) => tokens.rotate());
+    const row = await prisma.signingKey.findUniqueOrThrow({ where: { id: kid } });
+    process.stdout.write(`new signing key: ${kid} (in the JWKS now, signs from ${row.activatesAt.toISOString()})\n`);
+  } else if (command === "withdraw-signing-key") {
+    const kid = process.argv[3];
+    if (!kid || process.argv.length > 4) {
+      process.stderr.write(USAGE);
+      process.exitCode = 64;
+    } else {
+      const r = await withTokens((tokens) => tokens.withdraw(kid));
+      if (r.alreadyWithdrawn) process.stdout.write(`${kid} was already withdrawn\n`);
+      else {
+        process.stdout.write(`withdrawn: ${kid} (removed from the JWKS; its tokens are refused)\n`);
+        if (r.replacementKid) process.stdout.write(`now signing: ${r.replacementKid}\n`);
+      }
+    }
   } else if (command === "list-signing-keys") {
     const rows = await prisma.signingKey.findMany({
       orderBy: { createdAt: "desc" },
-      select: { id: true, createdAt: true, retiredAt: true },
+      select: { id: true, createdAt: true, activatesAt: true, retiredAt: true, withdrawnAt: true },
     });
-    for (const r of rows)
-      process.stdout.write(
-        `${r.id}\tcreated ${r.createdAt.toISOString()}\t${r.retiredAt ? `retired ${r.retiredAt.toISOString()}` : "ACTIVE"}\n`,
-      );
+    const now = new Date();
+    for (const r of rows) process.stdout.write(`${r.id}\tcreated ${r.createdAt.toISOString()}\t${stateOf(r, now)}\n`);
   } else {
-    process.stderr.write("usage: node dist/cli.js rotate-signing-key | list-signing-keys\n");
+    process.stderr.write(USAGE);
     process.exitCode = 64;
   }
 } catch (err) {

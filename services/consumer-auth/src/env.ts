@@ -20,8 +20,19 @@ export const Env = BaseEnv.extend({
   SIGNING_KEY_ENCRYPTION_KEY: z.string().min(32).default(DEV_SIGNING_KEY_ENCRYPTION_KEY),
   /** A new signing key is created once the active one is this old (checked every minute). */
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().positive().default(30),
-  /** How often an instance reloads the signing keys from Postgres (picks up another instance's rotation). */
+  /**
+   * How often an instance reloads the signing keys from Postgres (picks up another instance's
+   * rotation or withdrawal even if it missed the NATS announcement).
+   */
   SIGNING_KEY_REFRESH_SECONDS: z.coerce.number().positive().default(30),
+  /** `Cache-Control: public, max-age=<this>` of GET /.well-known/jwks.json. */
+  JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(300),
+  /**
+   * Extra wait before a rotated-in key signs, on top of JWKS_MAX_AGE_SECONDS +
+   * SIGNING_KEY_REFRESH_SECONDS (clock skew, verifiers that cache longer than max-age: jose's
+   * createRemoteJWKSet keeps a JWKS 10 min by default, which the 300 s default covers).
+   */
+  SIGNING_KEY_PUBLISH_MARGIN_SECONDS: z.coerce.number().int().min(0).default(300),
   /**
    * Upper bound on any organization's access-token TTL. A retired signing key stays in the JWKS
    * (and keeps verifying) for this long after retirement, so every token it signed can expire.
@@ -90,3 +101,14 @@ export const Env = BaseEnv.extend({
   })
   .transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
 export type Env = z.infer<typeof Env>;
+
+/**
+ * Seconds between a rotated-in signing key's publication in the JWKS and its first signature: the
+ * JWKS cache lifetime, plus the periodic reload (an instance that missed the NATS announcement
+ * serves the old JWKS that long), plus the margin. No verifier honouring max-age meets an unknown kid.
+ */
+export function signingKeyActivationDelaySeconds(
+  env: Pick<Env, "JWKS_MAX_AGE_SECONDS" | "SIGNING_KEY_REFRESH_SECONDS" | "SIGNING_KEY_PUBLISH_MARGIN_SECONDS">,
+): number {
+  return env.JWKS_MAX_AGE_SECONDS + env.SIGNING_KEY_REFRESH_SECONDS + env.SIGNING_KEY_PUBLISH_MARGIN_SECONDS;
+}

@@ -47,7 +47,7 @@ export function b64url(obj: unknown): string {
 
 /** The active signing key's private KeyObject, decrypted as the service does (attacker-side tests forge with it). */
 export async function activePrivateKey(ca: ConsumerAuthForTest): Promise<{ kid: string; key: KeyObject }> {
-  const row = await ca.deps.prisma.signingKey.findFirstOrThrow({ where: { retiredAt: null }, orderBy: { createdAt: "desc" } });
+  const row = await ca.deps.prisma.signingKey.findUniqueOrThrow({ where: { id: ca.deps.tokens.activeKid ?? "" } });
   const der = decryptPrivateKey(row.privateKeyEncrypted, row.id, ca.deps.env.SIGNING_KEY_ENCRYPTION_KEY);
   return { kid: row.id, key: createPrivateKey({ key: der, format: "der", type: "pkcs8" }) };
 }

@@ -75,8 +75,14 @@ test("readiness reports the three dependencies", async () => {
 test("scheduled rotation: a key older than SIGNING_KEY_ROTATION_DAYS is replaced, once, and old tokens still verify", async () => {
   const g = await request(w.ca.app).post("/api/v1/auth/guest").set("X-Publishable-Key", w.orgA.keys.publishable.live);
   const before = await w.ca.deps.prisma.signingKey.count();
-  // ~0.9 s rotation age, 0.2 s refresh: two instances race to rotate on their timers.
-  const env = { SIGNING_KEY_ROTATION_DAYS: "0.00001", SIGNING_KEY_REFRESH_SECONDS: "0.2" };
+  // ~0.9 s rotation age, 0.2 s refresh: two instances race to rotate on their timers. A new key
+  // signs 0.2 s after its publication here (no JWKS caching in this test).
+  const env = {
+    SIGNING_KEY_ROTATION_DAYS: "0.00001",
+    SIGNING_KEY_REFRESH_SECONDS: "0.2",
+    JWKS_MAX_AGE_SECONDS: "0",
+    SIGNING_KEY_PUBLISH_MARGIN_SECONDS: "0",
+  };
   const [one, two] = await Promise.all([startConsumerAuthForTest(w.iso, { env }), startConsumerAuthForTest(w.iso, { env })]);
   try {
     const firstKid = one.deps.tokens.activeKid;

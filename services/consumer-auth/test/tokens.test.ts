@@ -270,7 +270,9 @@ describe("JWKS, rotation and a second instance", () => {
     const secondUrl = second.url ?? "";
     try {
       expect(second.deps.tokens.activeKid).toBe(oldKid);
-      const newKid = await w.ca.deps.tokens.rotate();
+      // Signs at once (as a withdrawal's replacement does); the publication delay of an ordinary
+      // rotation is covered by signing-keys.test.ts.
+      const newKid = await w.ca.deps.tokens.rotate({ activateNow: true });
       expect(newKid).not.toBe(oldKid);
       const fresh = await guest(w.orgA.keys.publishable.live);
       expect(decodePart(fresh.accessToken.split(".")[0]).kid).toBe(newKid);
@@ -304,7 +306,7 @@ describe("JWKS, rotation and a second instance", () => {
     const old = await guest(w.orgA.keys.publishable.live);
     const oldKid = decodePart(old.accessToken.split(".")[0]).kid as string;
     expect((await check(old.accessToken)).status).toBe(200); // now in the verified-token cache too
-    const newKid = await w.ca.deps.tokens.rotate();
+    const newKid = await w.ca.deps.tokens.rotate({ activateNow: true });
     const kidsOf = async () => (await request(w.ca.app).get("/.well-known/jwks.json")).body.keys.map((k: { kid: string }) => k.kid);
     expect(await kidsOf()).toEqual(expect.arrayContaining([oldKid, newKid]));
 

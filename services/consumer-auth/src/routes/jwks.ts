@@ -5,9 +5,9 @@ import type { AppDeps } from "../deps.js";
 export function jwksRouter(deps: AppDeps): Router {
   const router = Router();
   router.get("/.well-known/jwks.json", (_req, res) => {
-    // Five minutes: a new key is published before any instance signs with it only after a reload,
-    // and retired keys stay listed far longer than this, so caches never miss a live kid for long.
-    res.setHeader("Cache-Control", "public, max-age=300");
+    // A rotated-in key is listed here longer than this before it signs (signingKeyActivationDelaySeconds),
+    // and retired keys stay listed until their last token expired, so a cache never misses a live kid.
+    res.setHeader("Cache-Control", `public, max-age=${deps.env.JWKS_MAX_AGE_SECONDS}`);
     res.status(200).json(deps.tokens.jwks());
   });
   return router;

@@ -3,8 +3,8 @@ import { IdPrefix, Mode } from "@authplane/contracts";
 import { type Logger, type NatsConnection, ulid } from "@authplane/service-kit";
 import { type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
-import type { Env } from "../env.js";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import { type Env, signingKeyActivationDelaySeconds } from "../env.js";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.js";
 
 /** Claims of a consumer access token (see README "Token format"). */
@@ -27,14 +27,31 @@ interface PublicEntry {
   kid: string;
   key: KeyObject;
   jwk: JWK;
-  /** Null while the key is active; tokens of a retired key verify until retiredAt + max TTL. */
+  createdAt: Date;
+  /** From when the key signs (published in the JWKS since createdAt, i.e. earlier for a rotated-in key). */
+  activatesAt: Date;
+  /**
+   * When the key stops signing (its successor's activatesAt; may be in the future), null while it
+   * has no successor. Tokens of a retired key verify until retiredAt + max TTL.
+   */
   retiredAt: Date | null;
+  /** Loaded for keys that sign now or may sign later (not yet retired). */
+  privateKey: KeyObject | null;
 }
 
-interface ActiveKey {
+/** What `withdraw` did. */
+export interface WithdrawResult {
   kid: string;
-  privateKey: KeyObject;
-  createdAt: Date;
+  alreadyWithdrawn: boolean;
+  /** The key that signs from now on when the withdrawn key was the signing one, else null. */
+  replacementKid: string | null;
+}
+
+export class UnknownSigningKeyError extends Error {
+  constructor(kid: string) {
+    super(`no such signing key: ${kid}`);
+    this.name = "UnknownSigningKeyError";
+  }
 }
 
 interface CachedToken {
@@ -51,6 +68,8 @@ export interface TokenServiceOptions {
     | "SIGNING_KEY_ENCRYPTION_KEY"
     | "SIGNING_KEY_ROTATION_DAYS"
     | "SIGNING_KEY_REFRESH_SECONDS"
+    | "JWKS_MAX_AGE_SECONDS"
+    | "SIGNING_KEY_PUBLISH_MARGIN_SECONDS"
     | "MAX_ACCESS_TOKEN_TTL_SECONDS"
     | "TOKEN_ISSUER"
     | "DATABASE_SCHEMA"
@@ -59,8 +78,8 @@ export interface TokenServiceOptions {
   >;
   logger: Logger;
   /**
-   * When given, a rotation is announced on `signingKeysChangedSubject` (core NATS) and every
-   * instance reloads at once instead of at its next periodic refresh.
+   * When given, a rotation or withdrawal is announced on `signingKeysChangedSubject` (core NATS)
+   * and every instance reloads at once instead of at its next periodic refresh.
    */
   nats?: { nc: NatsConnection; subject: string };
 }
@@ -73,7 +92,7 @@ export function tokenAudience(claims: { organizationId: string; mode: Mode }): s
   return `${claims.organizationId}:${claims.mode}`;
 }
 
-/** Internal core-NATS subject announcing a new signing key (payload: kid). Not part of the event stream. */
+/** Internal core-NATS subject announcing a new or withdrawn signing key (payload: kid). Not part of the event stream. */
 export function signingKeysChangedSubject(prefix: string): string {
   return `${prefix}consumer-auth.v1.signing-keys.changed`;
 }
@@ -86,11 +105,15 @@ const UNKNOWN_KID_RELOAD_MS = 200;
 /**
  * Signs and verifies EdDSA (Ed25519) access tokens with the signing keys kept in Postgres.
  * Keys are cached in memory as KeyObjects (no DB or decryption on the hot path); every instance
- * reloads them periodically, so all instances agree on the active key (the newest unretired row).
+ * reloads them periodically (and at once on the NATS announcement), so all instances agree on the
+ * signing key: the one whose [activatesAt, retiredAt) holds now. A rotated-in key is published
+ * in the JWKS at creation but signs only after `signingKeyActivationDelaySeconds`; a withdrawn
+ * key is neither published nor accepted.
  */
 export class TokenService {
-  private active: ActiveKey | null = null;
   private publics = new Map<string, PublicEntry>();
+  /** Keys holding a private key, newest activation first (sign picks the first one active now). */
+  private signers: PublicEntry[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastReload = 0;
   private reloading: Promise<void> | null = null;
@@ -107,7 +130,7 @@ export class TokenService {
   /** Loads the keys, creating the first one (under an advisory lock) when none is active. */
   async init(): Promise<void> {
     await this.reload();
-    if (!this.active) await this.rotate({ onlyIfDue: true });
+    if (!this.signerAt(Date.now())) await this.ensureSigner();
   }
 
   /** Periodic reload + scheduled rotation. */
@@ -149,83 +172,195 @@ export class TokenService {
     return this.reloading;
   }
 
+  /** The kid that signs now (null if none: not initialised, or every key withdrawn elsewhere). */
   get activeKid(): string | null {
-    return this.active?.kid ?? null;
+    return this.signerAt(Date.now())?.kid ?? null;
   }
 
+  /** Seconds between a rotated-in key's publication and its first signature. */
+  get activationDelaySeconds(): number {
+    return signingKeyActivationDelaySeconds(this.opts.env);
+  }
+
+  private signerAt(now: number): PublicEntry | null {
+    for (const e of this.signers) {
+      if (e.activatesAt.getTime() <= now && (!e.retiredAt || e.retiredAt.getTime() > now)) return e;
+    }
+    return null;
+  }
+
+  /** Due when the newest key (pending ones included) is SIGNING_KEY_ROTATION_DAYS old. */
   private rotationDue(): boolean {
-    if (!this.active) return true;
-    return Date.now() - this.active.createdAt.getTime() >= this.opts.env.SIGNING_KEY_ROTATION_DAYS * 86_400_000;
+    let newest = 0;
+    for (const e of this.publics.values()) newest = Math.max(newest, e.createdAt.getTime());
+    return Date.now() - newest >= this.opts.env.SIGNING_KEY_ROTATION_DAYS * 86_400_000;
   }
 
-  /** Reads every key whose tokens may still be alive. */
+  /** Reads every key whose tokens may still be alive (withdrawn keys never). */
   async reload(): Promise<void> {
-    const horizon = new Date(Date.now() - (this.opts.env.MAX_ACCESS_TOKEN_TTL_SECONDS + RETIRED_KEY_EXTRA_SECONDS) * 1000);
+    const now = Date.now();
+    const horizon = new Date(now - (this.opts.env.MAX_ACCESS_TOKEN_TTL_SECONDS + RETIRED_KEY_EXTRA_SECONDS) * 1000);
     const rows = await this.opts.prisma.signingKey.findMany({
-      where: { OR: [{ retiredAt: null }, { retiredAt: { gt: horizon } }] },
-      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      where: { withdrawnAt: null, OR: [{ retiredAt: null }, { retiredAt: { gt: horizon } }] },
+      orderBy: [{ activatesAt: "desc" }, { id: "desc" }],
     });
     const publics = new Map<string, PublicEntry>();
-    let active: ActiveKey | null = null;
+    const signers: PublicEntry[] = [];
     for (const row of rows) {
       const jwk = row.publicJwk as JWK;
       const prior = this.publics.get(row.id);
       const key = prior?.key ?? createPublicKey({ key: { ...jwk }, format: "jwk" });
-      publics.set(row.id, { kid: row.id, key, jwk, retiredAt: row.retiredAt });
-      if (!active && row.retiredAt === null) {
-        const privateKey =
-          this.active?.kid === row.id
-            ? this.active.privateKey
-            : createPrivateKey({
-                key: decryptPrivateKey(row.privateKeyEncrypted, row.id, this.opts.env.SIGNING_KEY_ENCRYPTION_KEY),
-                format: "der",
-                type: "pkcs8",
-              });
-        active = { kid: row.id, privateKey, createdAt: row.createdAt };
-      }
+      const maySign = row.retiredAt === null || row.retiredAt.getTime() > now;
+      const privateKey = !maySign
+        ? null
+        : (prior?.privateKey ??
+          createPrivateKey({
+            key: decryptPrivateKey(row.privateKeyEncrypted, row.id, this.opts.env.SIGNING_KEY_ENCRYPTION_KEY),
+            format: "der",
+            type: "pkcs8",
+          }));
+      const entry: PublicEntry = {
+        kid: row.id,
+        key,
+        jwk,
+        createdAt: row.createdAt,
+        activatesAt: row.activatesAt,
+        retiredAt: row.retiredAt,
+        privateKey,
+      };
+      publics.set(row.id, entry);
+      if (privateKey) signers.push(entry);
     }
     this.publics = publics;
-    this.active = active;
+    this.signers = signers;
     this.lastReload = Date.now();
   }
 
+  /** Serializes key changes across instances (transaction-level advisory lock). */
+  private async lockKeys(tx: Prisma.TransactionClient): Promise<void> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`authplane:signing-keys:${this.opts.env.DATABASE_SCHEMA}`}))`;
+  }
+
   /**
-   * Creates a new signing key and retires the previous ones (they keep verifying until their
-   * tokens expire). Serialized across instances by a transaction-level advisory lock; with
-   * `onlyIfDue` a second instance that waited on the lock finds a fresh key and does nothing.
+   * Inserts a new key that signs from `activatesAt`; every other key still signing at that moment
+   * (or later) stops signing then (retiredAt = activatesAt).
    */
-  async rotate(opts: { onlyIfDue?: boolean } = {}): Promise<string> {
-    const env = this.opts.env;
-    const kid = await this.opts.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`authplane:signing-keys:${env.DATABASE_SCHEMA}`}))`;
-      if (opts.onlyIfDue) {
-        const newest = await tx.signingKey.findFirst({ where: { retiredAt: null }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
-        if (newest && Date.now() - newest.createdAt.getTime() < env.SIGNING_KEY_ROTATION_DAYS * 86_400_000) return newest.id;
-      }
-      const id = `${IdPrefix.signingKey}${ulid()}`;
-      const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-      const jwk = publicKey.export({ format: "jwk" }) as JWK;
-      const der = privateKey.export({ format: "der", type: "pkcs8" });
-      const now = new Date();
-      await tx.signingKey.updateMany({ where: { retiredAt: null }, data: { retiredAt: now } });
-      await tx.signingKey.create({
-        data: {
-          id,
-          algorithm: "EdDSA",
-          publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
-          privateKeyEncrypted: encryptPrivateKey(der, id, env.SIGNING_KEY_ENCRYPTION_KEY),
-          createdAt: now,
-        },
-      });
-      return id;
+  private async createKey(tx: Prisma.TransactionClient, now: Date, activatesAt: Date): Promise<string> {
+    const id = `${IdPrefix.signingKey}${ulid()}`;
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const jwk = publicKey.export({ format: "jwk" }) as JWK;
+    const der = privateKey.export({ format: "der", type: "pkcs8" });
+    await tx.signingKey.updateMany({
+      where: { withdrawnAt: null, OR: [{ retiredAt: null }, { retiredAt: { gt: activatesAt } }] },
+      data: { retiredAt: activatesAt },
     });
+    await tx.signingKey.create({
+      data: {
+        id,
+        algorithm: "EdDSA",
+        publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
+        privateKeyEncrypted: encryptPrivateKey(der, id, this.opts.env.SIGNING_KEY_ENCRYPTION_KEY),
+        createdAt: now,
+        activatesAt,
+      },
+    });
+    return id;
+  }
+
+  /** Reloads here and tells the other instances to reload now. */
+  private async announce(kid: string): Promise<void> {
     await this.reload();
     if (this.opts.nats) {
       this.opts.nats.nc.publish(this.opts.nats.subject, kid);
       await this.opts.nats.nc.flush().catch(() => {});
     }
-    this.opts.logger.info({ kid }, "signing key active");
+  }
+
+  /**
+   * Creates a new signing key. It is in the JWKS at once but signs only after
+   * `activationDelaySeconds` (every JWKS cache has seen it by then); the current key keeps signing
+   * until that moment, then keeps verifying until its tokens expire. `activateNow` (first key,
+   * emergency replacement) signs at once. Serialized across instances by an advisory lock; with
+   * `onlyIfDue` a second instance that waited on the lock finds a fresh key and does nothing.
+   */
+  async rotate(opts: { onlyIfDue?: boolean; activateNow?: boolean } = {}): Promise<string> {
+    const env = this.opts.env;
+    const kid = await this.opts.prisma.$transaction(async (tx) => {
+      await this.lockKeys(tx);
+      if (opts.onlyIfDue) {
+        const newest = await tx.signingKey.findFirst({ where: { withdrawnAt: null }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+        if (newest && Date.now() - newest.createdAt.getTime() < env.SIGNING_KEY_ROTATION_DAYS * 86_400_000) return newest.id;
+      }
+      const now = new Date();
+      const activatesAt = opts.activateNow ? now : new Date(now.getTime() + this.activationDelaySeconds * 1000);
+      return this.createKey(tx, now, activatesAt);
+    });
+    await this.announce(kid);
+    this.opts.logger.info({ kid, activatesIn: opts.activateNow ? 0 : this.activationDelaySeconds }, "signing key created");
     return kid;
+  }
+
+  /** Creates a key that signs at once, unless (under the lock) some key already signs now. */
+  private async ensureSigner(): Promise<void> {
+    const kid = await this.opts.prisma.$transaction(async (tx) => {
+      await this.lockKeys(tx);
+      const now = new Date();
+      const signing = await tx.signingKey.findFirst({
+        where: { withdrawnAt: null, activatesAt: { lte: now }, OR: [{ retiredAt: null }, { retiredAt: { gt: now } }] },
+      });
+      return signing ? null : this.createKey(tx, now, now);
+    });
+    if (kid) {
+      await this.announce(kid);
+      this.opts.logger.info({ kid }, "signing key created");
+    } else {
+      await this.reload();
+    }
+  }
+
+  /**
+   * Withdraws a (compromised) key at once: it leaves the JWKS and its tokens are refused, here now
+   * and on the other instances as soon as they hear the announcement (at the latest at their next
+   * periodic reload). If it was the signing key, its already-published successor signs from now
+   * on, or else a new key is created that signs at once. Withdrawing a pending key gives the keys
+   * it would have retired their previous end back. Idempotent.
+   */
+  async withdraw(kid: string): Promise<WithdrawResult> {
+    const result = await this.opts.prisma.$transaction(async (tx): Promise<WithdrawResult> => {
+      await this.lockKeys(tx);
+      const row = await tx.signingKey.findUnique({ where: { id: kid } });
+      if (!row) throw new UnknownSigningKeyError(kid);
+      if (row.withdrawnAt) return { kid, alreadyWithdrawn: true, replacementKid: null };
+      const now = new Date();
+      const pending = row.activatesAt > now;
+      const signing = !pending && (row.retiredAt === null || row.retiredAt > now);
+      await tx.signingKey.update({
+        where: { id: kid },
+        data: { withdrawnAt: now, retiredAt: row.retiredAt && row.retiredAt <= now ? row.retiredAt : now },
+      });
+      if (pending) {
+        // The keys this one would have retired at its activation keep signing until its own successor (if any).
+        await tx.signingKey.updateMany({
+          where: { withdrawnAt: null, retiredAt: row.activatesAt },
+          data: { retiredAt: row.retiredAt },
+        });
+        return { kid, alreadyWithdrawn: false, replacementKid: null };
+      }
+      if (!signing) return { kid, alreadyWithdrawn: false, replacementKid: null };
+      const successor = row.retiredAt
+        ? await tx.signingKey.findFirst({ where: { withdrawnAt: null, activatesAt: row.retiredAt }, orderBy: { id: "desc" } })
+        : null;
+      if (successor) {
+        await tx.signingKey.update({ where: { id: successor.id }, data: { activatesAt: now } });
+        return { kid, alreadyWithdrawn: false, replacementKid: successor.id };
+      }
+      return { kid, alreadyWithdrawn: false, replacementKid: await this.createKey(tx, now, now) };
+    });
+    if (!result.alreadyWithdrawn) {
+      await this.announce(kid);
+      this.opts.logger.warn({ kid, replacementKid: result.replacementKid }, "signing key withdrawn");
+    }
+    return result;
   }
 
   /** JWKS document: every public key whose tokens may still be alive. */
@@ -251,9 +386,10 @@ export class TokenService {
     claims: { consumerId: string; organizationId: string; sessionId: string; mode: Mode },
     ttlSeconds: number,
   ): Promise<{ token: string; exp: number; iat: number }> {
-    const active = this.active;
-    if (!active) throw new Error("no active signing key (TokenService.init not called?)");
-    const iat = Math.floor(Date.now() / 1000);
+    const now = Date.now();
+    const active = this.signerAt(now);
+    if (!active?.privateKey) throw new Error("no active signing key (TokenService.init not called?)");
+    const iat = Math.floor(now / 1000);
     const exp = iat + this.accessTtl(ttlSeconds);
     // jose builds and signs the JWS (the contract says "EdDSA JWTs via jose"): no hand-rolled framing.
     const token = await new SignJWT({
