@@ -111,12 +111,20 @@ test("withdrawing a compromised key with the CLI: gone from the JWKS, its tokens
       .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: stolen.kid })
       .setSubject("guest_X")
       .setIssuer(w.ca.deps.env.TOKEN_ISSUER)
+      .setAudience(`${w.orgA.organization.id}:live`)
       .setIssuedAt()
       .setExpirationTime("1h")
       .sign(stolen.key);
   // Before: accepted everywhere (and now in both instances' verified-token caches).
   for (const app of apps()) {
-    expect((await request(app).get("/api/v1/auth/check").set("Authorization", `Bearer ${victim.accessToken}`)).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get("/api/v1/auth/check")
+          .set("Authorization", `Bearer ${victim.accessToken}`)
+          .set("X-Publishable-Key", w.orgA.keys.publishable.live)
+      ).status,
+    ).toBe(200);
   }
 
   const out = cli("withdraw-signing-key", stolen.kid);
@@ -132,7 +140,15 @@ test("withdrawing a compromised key with the CLI: gone from the JWKS, its tokens
     if ((await jwksKids(app)).includes(stolen.kid)) return false;
     const forged = await forge();
     for (const token of [victim.accessToken, forged]) {
-      if ((await request(app).get("/api/v1/auth/check").set("Authorization", `Bearer ${token}`)).status !== 401) return false;
+      if (
+        (
+          await request(app)
+            .get("/api/v1/auth/check")
+            .set("Authorization", `Bearer ${token}`)
+            .set("X-Publishable-Key", w.orgA.keys.publishable.live)
+        ).status !== 401
+      )
+        return false;
       const i = await request(app)
         .post("/api/v1/auth/introspect")
         .set("Authorization", `Bearer ${w.orgA.keys.secret.live}`)
@@ -148,7 +164,14 @@ test("withdrawing a compromised key with the CLI: gone from the JWKS, its tokens
     expect(await refused(app)).toBe(true);
     const fresh = await guest(app);
     expect(kidOf(fresh.accessToken)).toBe(replacement);
-    expect((await request(app).get("/api/v1/auth/check").set("Authorization", `Bearer ${fresh.accessToken}`)).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get("/api/v1/auth/check")
+          .set("Authorization", `Bearer ${fresh.accessToken}`)
+          .set("X-Publishable-Key", w.orgA.keys.publishable.live)
+      ).status,
+    ).toBe(200);
     expect(await jwksKids(app)).toContain(replacement);
   }
   const list = cli("list-signing-keys").stdout;
