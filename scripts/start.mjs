@@ -125,8 +125,10 @@ if (!stopping) {
   Development organization: ${dev.organization.name} (${dev.organization.id})
     publishable (test): ${dev.keys.publishable.test}
     secret      (test): ${dev.keys.secret.test}
+                        secret_${dev.keys.secret.test}   (the same key, as the passkey server SDKs take it)
     publishable (live): ${dev.keys.publishable.live}
     secret      (live): ${dev.keys.secret.live}
+                        secret_${dev.keys.secret.live}   (the same key, as the passkey server SDKs take it)
   Operator token: ${process.env.OPERATOR_TOKEN ?? "dev-operator-token"}   (kept in ${path.relative(root, devFile)}, development only)
   Passkey demo: http://localhost:${GATEWAY.port}/demo/
   Consumer SDK demo: http://localhost:${GATEWAY.port}/demo/consumer/`;

@@ -38,10 +38,14 @@ export const OrganizationView = z.object({
 });
 export type OrganizationView = z.infer<typeof OrganizationView>;
 
-/** The four keys of a new organization, shown once. */
+/**
+ * The four keys of a new organization, shown once; `passkeySdkSecret` is each secret key in the
+ * form the passkey server SDKs take (`secret_` + the `sk_…` key, see `passkeySdkSecret`).
+ */
 export const OrganizationKeys = z.object({
   publishable: z.object({ live: z.string(), test: z.string() }),
   secret: z.object({ live: z.string(), test: z.string() }),
+  passkeySdkSecret: z.object({ live: z.string(), test: z.string() }),
 });
 export type OrganizationKeys = z.infer<typeof OrganizationKeys>;
 
@@ -82,8 +86,16 @@ export const RotateApiKeyRequest = z.object({
 });
 export type RotateApiKeyRequest = z.infer<typeof RotateApiKeyRequest>;
 
-/** 201 of create and rotate: the new key's string, shown once. Rotate adds `previous`. */
-export const IssuedApiKeyResponse = z.object({ key: ApiKeyView, value: z.string(), previous: ApiKeyView.optional() });
+/**
+ * 201 of create and rotate: the new key's string, shown once. Rotate adds `previous`. A secret key
+ * also comes as `passkeySdkValue`, the form the passkey server SDKs take (`secret_` + `value`).
+ */
+export const IssuedApiKeyResponse = z.object({
+  key: ApiKeyView,
+  value: z.string(),
+  passkeySdkValue: z.string().optional(),
+  previous: ApiKeyView.optional(),
+});
 export type IssuedApiKeyResponse = z.infer<typeof IssuedApiKeyResponse>;
 
 /** PATCH /api/v1/organizations/current/settings. `webauthn: null` clears the relying party. */

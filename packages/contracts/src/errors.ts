@@ -20,7 +20,13 @@ export const SeedErrors = {
   otpInvalid: "otp_invalid",
 } as const;
 
-/** Seed 003 error codes (passkey API), with the statuses the seed assigns. */
+/**
+ * Passkey API error codes: seed 003's ErrorCode enum, plus the codes the passkey product's public
+ * SDKs know (their `ErrorCode` enums) and this platform answers with: key problems
+ * (`InvalidAuthorizationHeader`, `SecretKeyNotFound`, `SecretKeyExpired`, `PublishableKeyNotFound`),
+ * `TokenNotFound` (unknown, as opposed to expired or spent, `TokenExpired`) and
+ * `UsingDeactivatedCredential`. Statuses: services/webauthn-credential/README.md "Errors".
+ */
 export const PasskeyErrorCode = z.enum([
   "AuthenticatingUserAccountNotFound",
   "EntityNotFound",
@@ -31,6 +37,12 @@ export const PasskeyErrorCode = z.enum([
   "PermissionViolation",
   "TokenExpired",
   "InternalError",
+  "InvalidAuthorizationHeader",
+  "SecretKeyNotFound",
+  "SecretKeyExpired",
+  "PublishableKeyNotFound",
+  "TokenNotFound",
+  "UsingDeactivatedCredential",
 ]);
 export type PasskeyErrorCode = z.infer<typeof PasskeyErrorCode>;
 

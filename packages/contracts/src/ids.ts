@@ -36,6 +36,24 @@ export type OrganizationId = z.infer<typeof OrganizationId>;
 export const ApiKeyPattern = /^(pk|sk)_(live|test)_[0-9A-Za-z]{22,64}$/;
 export const ApiKeyString = z.string().regex(ApiKeyPattern);
 
+/**
+ * The passkey product's server SDKs take the secret key only in a form that starts with `secret_`
+ * (the PHP SDK's constructor throws otherwise). That form is `secret_` + the whole `sk_live_…` /
+ * `sk_test_…` key: the same key, not a second credential. The passkey server API strips the prefix
+ * and verifies the rest, so nothing more is stored and rotating or revoking the key covers both.
+ */
+export const PASSKEY_SDK_SECRET_PREFIX = "secret_";
+
+/** `sk_test_abc…` -> `secret_sk_test_abc…` (what to give the passkey server SDKs). */
+export function passkeySdkSecret(secretKey: string): string {
+  return `${PASSKEY_SDK_SECRET_PREFIX}${secretKey}`;
+}
+
+/** The key inside a `secret_…` passkey-SDK form; any other string is returned unchanged. */
+export function fromPasskeySdkSecret(value: string): string {
+  return value.startsWith(PASSKEY_SDK_SECRET_PREFIX) ? value.slice(PASSKEY_SDK_SECRET_PREFIX.length) : value;
+}
+
 /** Parses the kind and mode a key claims by its prefix (the key still has to be verified). */
 export function parseApiKeyPrefix(key: string): { kind: KeyKind; mode: Mode } | null {
   const m = /^(pk|sk)_(live|test)_/.exec(key);

@@ -21,6 +21,10 @@ export type OrganizationSettings = z.infer<typeof OrganizationSettings>;
 export const KeyVerifyRequest = z.object({ key: z.string().min(1).max(200) });
 export type KeyVerifyRequest = z.infer<typeof KeyVerifyRequest>;
 
+/** Why a key does not authenticate. */
+export const KeyInvalidReason = z.enum(["not_found", "expired", "revoked"]);
+export type KeyInvalidReason = z.infer<typeof KeyInvalidReason>;
+
 /** Reply of `keys.v1.verify`. */
 export const KeyVerifyReply = z.discriminatedUnion("valid", [
   z.object({
@@ -34,7 +38,15 @@ export const KeyVerifyReply = z.discriminatedUnion("valid", [
     expiresAt: z.string().datetime().nullable(),
     settings: OrganizationSettings,
   }),
-  z.object({ valid: z.literal(false) }),
+  z.object({
+    valid: z.literal(false),
+    /**
+     * Why (optional, older responders omit it): `not_found` = no such key or not a key at all,
+     * `expired` = a rotated key past its expiry, `revoked` = revoked. Callers may tell an expired
+     * key from an unknown one (the passkey API's SecretKeyExpired / SecretKeyNotFound).
+     */
+    reason: KeyInvalidReason.optional(),
+  }),
 ]);
 export type KeyVerifyReply = z.infer<typeof KeyVerifyReply>;
 export type VerifiedKey = Extract<KeyVerifyReply, { valid: true }>;

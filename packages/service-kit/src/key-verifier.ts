@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { EventType, KeyVerifyReply, type Subjects, type VerifiedKey } from "@authplane/contracts";
+import { EventType, type KeyInvalidReason, KeyVerifyReply, type Subjects, type VerifiedKey } from "@authplane/contracts";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -17,6 +17,9 @@ export interface KeyVerifierOptions {
 }
 
 type Entry = { reply: KeyVerifyReply; until: number };
+
+/** A key check's outcome: the verified key, or why it does not authenticate. */
+export type KeyCheck = { ok: true; key: VerifiedKey } | { ok: false; reason: KeyInvalidReason };
 
 /**
  * Asks admin-key (`keys.v1.verify`) whether a pk_/sk_ key is valid, caching answers so the
@@ -85,11 +88,22 @@ export class KeyVerifier {
    * Throws DependencyUnavailableError when admin-key cannot be asked (NATS down, no responder).
    */
   async verify(key: string): Promise<VerifiedKey | null> {
+    const checked = await this.check(key);
+    return checked.ok ? checked.key : null;
+  }
+
+  /**
+   * Like `verify`, with the reason a key does not authenticate (unknown, expired after a rotation,
+   * revoked), for APIs whose clients tell them apart. A responder that gives no reason counts as
+   * `not_found`. Throws DependencyUnavailableError like `verify`.
+   */
+  async check(key: string): Promise<KeyCheck> {
     // The cache is keyed by a hash so raw keys are not kept in memory longer than needed.
     const id = createHash("sha256").update(key).digest("base64url");
     const now = Date.now();
     const hit = this.cache.get(id);
-    if (hit && hit.until > now) return hit.reply.valid ? hit.reply : null;
+    if (hit && hit.until > now)
+      return hit.reply.valid ? { ok: true, key: hit.reply } : { ok: false, reason: hit.reply.reason ?? "not_found" };
     let p = this.inflight.get(id);
     if (!p) {
       p = this.ask(key).finally(() => this.inflight.delete(id));
@@ -100,9 +114,9 @@ export class KeyVerifier {
     if (reply.valid && reply.expiresAt) until = Math.min(until, Date.parse(reply.expiresAt));
     if (this.cache.size >= (this.opts.maxEntries ?? 50_000)) this.cache.clear();
     this.cache.set(id, { reply, until });
-    if (!reply.valid) return null;
-    if (reply.expiresAt && Date.parse(reply.expiresAt) <= now) return null;
-    return reply;
+    if (!reply.valid) return { ok: false, reason: reply.reason ?? "not_found" };
+    if (reply.expiresAt && Date.parse(reply.expiresAt) <= now) return { ok: false, reason: "expired" };
+    return { ok: true, key: reply };
   }
 
   private async ask(key: string): Promise<KeyVerifyReply> {

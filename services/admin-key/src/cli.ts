@@ -22,7 +22,8 @@ import { verifyApiKey } from "./usecases/verify-api-key.js";
 
 const DevOrgFile = z.object({
   organization: z.object({ id: z.string(), name: z.string() }),
-  keys: OrganizationKeys,
+  // passkeySdkSecret is derived from the secret keys; files written before it existed still count.
+  keys: OrganizationKeys.partial({ passkeySdkSecret: true }),
 });
 
 const DEV_WEBAUTHN = { rpId: "localhost", rpName: "Authplane Dev", origins: ["http://localhost:8080"] };
@@ -55,7 +56,9 @@ function printOrganization(org: OrganizationView, keys?: OrganizationKeys): void
     out(`  publishable live  ${keys.publishable.live}`);
     out(`  publishable test  ${keys.publishable.test}`);
     out(`  secret live       ${keys.secret.live}`);
+    out(`                    ${keys.passkeySdkSecret.live}   (the same key, as the passkey server SDKs take it)`);
     out(`  secret test       ${keys.secret.test}`);
+    out(`                    ${keys.passkeySdkSecret.test}   (the same key, as the passkey server SDKs take it)`);
   }
 }
 
@@ -134,6 +137,7 @@ export function buildCli(): Command {
     .action(async (keyId: string, opts: { expiresIn: number }) => {
       const issued = await withStore(async (store) => rotateApiKey(store, await scopeOfKey(store, keyId), keyId, opts.expiresIn));
       out(`new key     ${issued.key.id}  ${issued.value}`);
+      if (issued.passkeySdkValue) out(`            ${issued.passkeySdkValue}   (the same key, as the passkey server SDKs take it)`);
       out(`old key     ${keyId}  expires ${issued.previous?.expiresAt ?? "now"}`);
     });
   keys

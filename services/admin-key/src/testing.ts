@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { OrganizationKeys } from "@authplane/contracts";
 import { type LoggerOptions, parseEnv } from "@authplane/service-kit";
 import type { TestIsolation } from "@authplane/service-kit/testing";
 import type { Express } from "express";
@@ -16,7 +17,7 @@ import { createOrganization } from "./usecases/create-organization.js";
 
 export interface CreatedOrganization {
   organization: { id: string; name: string; [k: string]: unknown };
-  keys: { publishable: { live: string; test: string }; secret: { live: string; test: string } };
+  keys: OrganizationKeys;
 }
 
 export interface AdminKeyTestHandle {

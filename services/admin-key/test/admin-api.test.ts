@@ -60,6 +60,8 @@ describe("operator API", () => {
     expect(body.keys.publishable.test).toMatch(/^pk_test_[0-9A-Za-z]{32}$/);
     expect(body.keys.secret.live).toMatch(/^sk_live_[0-9A-Za-z]{32}$/);
     expect(body.keys.secret.test).toMatch(/^sk_test_[0-9A-Za-z]{32}$/);
+    // Next to each secret key, the same key as the passkey server SDKs take it (they require `secret_`).
+    expect(body.keys.passkeySdkSecret).toEqual({ live: `secret_${body.keys.secret.live}`, test: `secret_${body.keys.secret.test}` });
 
     const got = await request(admin.app).get(`/api/v1/organizations/${body.organization.id}`).set(op()).expect(200);
     expect(got.body.organization).toEqual(body.organization);
@@ -119,6 +121,7 @@ describe("Admin API authentication", () => {
     const org = await admin.createOrganization();
     const created = await request(admin.app).post("/api/v1/keys").set(bearer(org.keys.secret.test)).send({ kind: "secret" }).expect(201);
     expect(created.body.value).toMatch(/^sk_test_[0-9A-Za-z]{32}$/);
+    expect(created.body.passkeySdkValue).toBe(`secret_${created.body.value}`);
     const extra: string = created.body.value;
     await request(admin.app).get("/api/v1/keys").set(bearer(extra)).expect(200);
     const revoked = await request(admin.app)
@@ -140,6 +143,7 @@ describe("Admin API authentication", () => {
     const rotated = await request(admin.app).post(`/api/v1/keys/${id}/rotate`).set(bearer(oldKey)).send({ expiresInSeconds: 2 });
     expect(rotated.status).toBe(201);
     expect(rotated.body.value).toMatch(/^sk_live_[0-9A-Za-z]{32}$/);
+    expect(rotated.body.passkeySdkValue).toBe(`secret_${rotated.body.value}`);
     expect(rotated.body.previous).toMatchObject({ id, status: "expiring", rotatedToKeyId: rotated.body.key.id });
     const newKey: string = rotated.body.value;
     await request(admin.app).get("/api/v1/keys").set(bearer(oldKey)).expect(200); // still works
@@ -213,6 +217,8 @@ describe("isolation", () => {
     const made = await request(admin.app).post("/api/v1/keys").set(bearer(org.keys.secret.test)).send({ kind: "publishable" }).expect(201);
     expect(made.body.key.mode).toBe("test");
     expect(made.body.value).toMatch(/^pk_test_/);
+    // A publishable key has no passkey-SDK secret form.
+    expect(made.body).not.toHaveProperty("passkeySdkValue");
   });
 
   it("organization A's key cannot see, rotate or revoke organization B's keys", async () => {

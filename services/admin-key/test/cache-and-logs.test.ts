@@ -56,6 +56,25 @@ describe("a caller's KeyVerifier cache", () => {
     expect(await verifier.verify(rotated.body.value)).toMatchObject({ valid: true, kind: "secret", mode: "test" });
   });
 
+  it("check() tells an unknown key from a revoked one and from a rotated key past its expiry (even one it had cached)", async () => {
+    const org = await admin.createOrganization();
+    const sk = org.keys.secret.test;
+    expect(await verifier.check("sk_test_0123456789abcdefghijklmnopqrstuv")).toEqual({ ok: false, reason: "not_found" });
+    expect(await verifier.check("not a key")).toEqual({ ok: false, reason: "not_found" });
+    const created = await request(admin.app).post("/api/v1/keys").set(bearer(sk)).send({ kind: "secret" }).expect(201);
+    await request(admin.app).post(`/api/v1/keys/${created.body.key.id}/revoke`).set(bearer(sk)).expect(200);
+    expect(await verifier.check(created.body.value)).toEqual({ ok: false, reason: "revoked" });
+
+    const keys = await request(admin.app).get("/api/v1/keys").set(bearer(sk)).expect(200);
+    const skId = keys.body.keys.find((k: { kind: string; status: string }) => k.kind === "secret" && k.status === "active").id as string;
+    await request(admin.app).post(`/api/v1/keys/${skId}/rotate`).set(bearer(sk)).send({ expiresInSeconds: 1 }).expect(201);
+    const cached = await verifier.check(sk);
+    expect(cached).toMatchObject({ ok: true, key: { kind: "secret", mode: "test" } });
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await verifier.check(sk)).toEqual({ ok: false, reason: "expired" });
+    expect(await verifier.verify(sk)).toBeNull();
+  });
+
   it("sees new settings after organizations.v1.settings_updated", async () => {
     const org = await admin.createOrganization();
     expect((await verifier.verify(org.keys.publishable.test))?.settings.accessTokenTtlSeconds).toBe(3600);

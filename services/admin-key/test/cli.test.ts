@@ -26,6 +26,11 @@ describe("authctl", () => {
     expect(orgId).toBeDefined();
     const keys = created.stdout.match(/[ps]k_(live|test)_[0-9A-Za-z]{32}/g) ?? [];
     expect(new Set(keys).size).toBe(4);
+    // Each secret key is also shown in the passkey server SDKs' form, on the line below it.
+    for (const mode of ["live", "test"]) {
+      const sk = new RegExp(`secret ${mode}\\s+(sk_${mode}_[0-9A-Za-z]{32})\\n\\s+(\\S+)`).exec(created.stdout);
+      expect(sk?.[2]).toBe(`secret_${sk?.[1]}`);
+    }
 
     expect(authctl("org", "list").stdout).toContain(orgId);
     const list = authctl("keys", "list", orgId as string);
@@ -37,6 +42,10 @@ describe("authctl", () => {
     const rotated = authctl("keys", "rotate", keyId, "--expires-in", "60");
     expect(rotated.status).toBe(0);
     expect(rotated.stdout).toMatch(/new key\s+key_[0-9A-Z]{26}\s+[ps]k_(live|test)_[0-9A-Za-z]{32}/);
+    // A rotated secret key is shown in the passkey server SDKs' form too.
+    const secretKeyId = /^(key_[0-9A-Z]{26})\s+sk_/m.exec(list.stdout)?.[1] as string;
+    const rotatedSecret = authctl("keys", "rotate", secretKeyId, "--expires-in", "0");
+    expect(rotatedSecret.stdout).toMatch(/new key\s+key_[0-9A-Z]{26}\s+(sk_(live|test)_[0-9A-Za-z]{32})\n\s+secret_\1\s/);
     expect(authctl("keys", "revoke", keyId).stdout).toContain("revoked at");
     expect(authctl("keys", "list", orgId as string).stdout).toMatch(new RegExp(`${keyId}.*revoked`));
     const missing = authctl("keys", "revoke", "key_01ARZ3NDEKTSV4RRFFQ69G5FAV");

@@ -1,5 +1,5 @@
 import type { Mode, VerifiedKey, WebAuthnSettings } from "@authplane/contracts";
-import { parseApiKeyPrefix } from "@authplane/contracts";
+import { fromPasskeySdkSecret, parseApiKeyPrefix } from "@authplane/contracts";
 import { clientIp, RateLimit } from "@authplane/service-kit";
 import type { NextFunction, Request, Response } from "express";
 import type { AppDeps } from "./deps.js";
@@ -53,9 +53,12 @@ function basicCredentials(req: Request): { user: string; pass: string } | null {
 
 /**
  * Authenticates a request by API key. `publishable`: the client API, `Basic base64(pk + ":")`.
- * `secret`: the server API, `Basic base64(":" + sk)` (seed 003). Missing/unknown keys -> 401,
- * the wrong kind of key -> 403; both PermissionViolation. The key itself is never logged and is
- * rate-limited by its key id, never by its value.
+ * `secret`: the server API, `Basic base64(":" + sk)` (seed 003), where the key may also come in
+ * the passkey SDKs' form `secret_sk_…` (the same key; the prefix is stripped before verifying).
+ * Every key problem is a 400 (seed 003) with the code the SDKs know: InvalidAuthorizationHeader
+ * (missing/unreadable header, not a key, the wrong kind of key), SecretKeyExpired (a rotated key
+ * past its expiry), SecretKeyNotFound (unknown or revoked), PublishableKeyNotFound. The key itself
+ * is never logged and is rate-limited by its key id, never by its value.
  */
 export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
   const perKey = new RateLimit(
@@ -65,20 +68,25 @@ export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
   );
   return async (req: Request, res: Response, next: NextFunction) => {
     const creds = basicCredentials(req);
-    if (!creds) throw Errors.unauthenticated(missingMessage(kind));
+    if (!creds) throw Errors.invalidAuthorizationHeader(missingMessage(kind));
     // Accept the key in the documented slot; a key in the other slot is a caller mix-up.
-    const key = kind === "publishable" ? creds.user || creds.pass : creds.pass || creds.user;
+    const sent = kind === "publishable" ? creds.user || creds.pass : creds.pass || creds.user;
+    const key = kind === "secret" ? fromPasskeySdkSecret(sent) : sent;
     const claimed = key.length <= 200 ? parseApiKeyPrefix(key) : null;
-    if (!claimed) throw Errors.unauthenticated(missingMessage(kind));
+    if (!claimed) throw Errors.invalidAuthorizationHeader(missingMessage(kind));
     if (claimed.kind !== kind) {
-      throw Errors.permission(
+      throw Errors.invalidAuthorizationHeader(
         kind === "secret"
-          ? "The server API requires a secret key (sk_…) as the Basic password; a publishable key is not accepted."
+          ? "The server API requires a secret key (sk_… or secret_sk_…) as the Basic password; a publishable key is not accepted."
           : "The client API takes the publishable key (pk_…); never send a secret key to a browser or app.",
       );
     }
-    const verified = await deps.keys.verify(key);
-    if (!verified || verified.kind !== kind) throw Errors.unauthenticated("The API key is unknown, revoked or expired.");
+    const checked = await deps.keys.check(key);
+    if (!checked.ok || checked.key.kind !== kind) {
+      const reason = checked.ok ? "not_found" : checked.reason;
+      throw kind === "secret" ? Errors.secretKey(reason) : Errors.publishableKey(reason);
+    }
+    const verified = checked.key;
     await perKey.consume(verified.keyId);
     res.locals.scope = {
       organizationId: verified.organizationId,
@@ -92,7 +100,7 @@ export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
 
 function missingMessage(kind: "publishable" | "secret"): string {
   return kind === "secret"
-    ? "Authentication required: HTTP Basic with a blank username and the secret key as the password."
+    ? "Authentication required: HTTP Basic with a blank username and the secret key (sk_… or secret_sk_…) as the password."
     : "Authentication required: HTTP Basic with the publishable key as the username and a blank password.";
 }
 

@@ -12,6 +12,6 @@ export function createCtx(deps: AppDeps): Ctx {
   return {
     ...deps,
     challenges: new ChallengeStore(deps.redis, deps.env.CHALLENGE_TTL_SECONDS),
-    tokens: new OneTimeTokens(deps.redis, deps.env.TOKEN_TTL_SECONDS),
+    tokens: new OneTimeTokens(deps.redis, deps.env.TOKEN_TTL_SECONDS, deps.env.TOKEN_TOMBSTONE_SECONDS),
   };
 }

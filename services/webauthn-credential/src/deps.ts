@@ -27,7 +27,7 @@ export interface AppDeps {
   redis: Redis;
   nats: NatsHandles;
   subjects: Subjects;
-  keys: Pick<KeyVerifier, "verify">;
+  keys: Pick<KeyVerifier, "check">;
   outbox: OutboxRelay;
 }
 

@@ -14,6 +14,16 @@ export const Env = BaseEnv.extend({
   CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   /** Lifetime of an rtn_/atn_ one-time token (client -> your backend -> server API), seconds. */
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+  /**
+   * How long, after an rtn_/atn_ token stops working, a hashed tombstone still tells an expired or
+   * spent token (TokenExpired) from one never issued (TokenNotFound), seconds. 0 = no tombstones.
+   */
+  TOKEN_TOMBSTONE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(86_400),
   /** Client API requests allowed per client IP per minute. */
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   /** API requests allowed per key (publishable or secret) per minute. */

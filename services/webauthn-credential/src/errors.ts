@@ -1,8 +1,9 @@
-import type { PasskeyError } from "@authplane/contracts";
+import { type KeyInvalidReason, type PasskeyError, PasskeyErrorCode } from "@authplane/contracts";
 import { AppError, type ErrorFormat, ValidationError } from "@authplane/service-kit";
 
 /**
- * Codes this service answers with: the seed 003 ErrorCode enum, plus `TooManyRequests` for 429
+ * Codes this service answers with: the contracts' PasskeyErrorCode (seed 003's enum and the codes
+ * the passkey SDKs know), plus `TooManyRequests` for 429
  * (the seed lists HTTP 429 but no code for it; `InternalLimitReached` is its 422 "a limit other
  * than too many requests", so it would mislead SDKs that retry on 429).
  */
@@ -11,17 +12,44 @@ export type ServiceErrorCode = PasskeyError["code"] | "TooManyRequests";
 /** The error catalog: one place for statuses and messages (routes throw `Errors.x(...)`). */
 export const Errors = {
   invalidInput: (message: string) => new AppError(400, "InvalidInput", message),
-  /** Missing or unreadable Authorization header, unknown/revoked/expired key. */
-  unauthenticated: (message: string) =>
-    new AppError(401, "PermissionViolation", message, { headers: { "WWW-Authenticate": 'Basic realm="passkeys"' } }),
+  /**
+   * Key problems are 400s (seed 003: "Your request is invalid. This may be a bad API key"), each
+   * with the code the SDKs know. Missing/unreadable header, not a key, or the wrong kind of key:
+   */
+  invalidAuthorizationHeader: (message: string) => new AppError(400, "InvalidAuthorizationHeader", message),
+  /** A well-formed secret key that does not authenticate: expired (rotated) vs unknown/revoked. */
+  secretKey: (reason: KeyInvalidReason) =>
+    reason === "expired"
+      ? new AppError(400, "SecretKeyExpired", "This secret key has expired (it was rotated); use its replacement.")
+      : new AppError(400, "SecretKeyNotFound", reason === "revoked" ? "This secret key has been revoked." : "No such secret key."),
+  /** The SDKs have no PublishableKeyExpired: an expired publishable key is not found either. */
+  publishableKey: (reason: KeyInvalidReason) =>
+    new AppError(
+      400,
+      "PublishableKeyNotFound",
+      reason === "expired"
+        ? "This publishable key has expired (it was rotated); use its replacement."
+        : reason === "revoked"
+          ? "This publishable key has been revoked."
+          : "No such publishable key.",
+    ),
   permission: (message: string) => new AppError(403, "PermissionViolation", message),
+  /** Given only after the assertion's signature verified (it tells that the passkey exists). */
+  deactivatedCredential: () =>
+    new AppError(403, "UsingDeactivatedCredential", "This passkey has been deactivated and cannot be used to sign in until reactivated."),
   noRelyingParty: () =>
     new AppError(
       403,
       "PermissionViolation",
       "The organization has no relying party configured (WebAuthn rpId, rpName and origins); set them in admin-key first.",
     ),
-  tokenExpired: (what: string) => new AppError(400, "TokenExpired", `The ${what} has expired, was already used, or does not exist.`),
+  /** Challenges: expired, spent, made up or of another ceremony (they are not tokens an SDK holds). */
+  challengeExpired: (what: string) => new AppError(400, "TokenExpired", `The ${what} has expired, was already used, or does not exist.`),
+  /** rtn_/atn_ tokens: issued by this organization and mode but past their lifetime, or already spent. */
+  tokenExpired: (what: string, why: "expired" | "spent") =>
+    new AppError(400, "TokenExpired", why === "spent" ? `The ${what} was already used.` : `The ${what} has expired.`),
+  /** rtn_/atn_ tokens never issued (or whose tombstone is gone, see README "Tokens"). */
+  tokenNotFound: (what: string) => new AppError(400, "TokenNotFound", `No such ${what}.`),
   entityNotFound: (message: string) => new AppError(404, "EntityNotFound", message),
   /**
    * Seed 003 lists no 404 in its HTTP table; this code is "your request is invalid" (400): the
@@ -37,18 +65,7 @@ export const Errors = {
   conflict: (message: string) => new AppError(409, "InvalidInput", message),
 } as const;
 
-const SEED_CODES = new Set<string>([
-  "AuthenticatingUserAccountNotFound",
-  "EntityNotFound",
-  "InvalidInput",
-  "InternalLimitReached",
-  "MalformedAuthenticationData",
-  "PaymentMethodNeeded",
-  "PermissionViolation",
-  "TokenExpired",
-  "InternalError",
-  "TooManyRequests",
-]);
+const SEED_CODES = new Set<string>([...PasskeyErrorCode.options, "TooManyRequests"]);
 
 /** Kit codes (validation, 404, body parser, 503, 500) mapped to seed 003 codes. */
 function codeOf(err: AppError): ServiceErrorCode {

@@ -293,8 +293,8 @@ test("the SDK's error vocabulary in the browser: bad_request, network_error, inv
     { pk: keys.pk, sdkUrl: "/demo/sdk.js" },
   );
   await page.unroute("**/attestation/options");
-  expect(outcomes.badKey).toMatchObject({ ok: false, error: "bad_request", more: { status: 401 } });
-  expect(outcomes.badKey.more.errors[0].code).toBe("PermissionViolation");
+  expect(outcomes.badKey).toMatchObject({ ok: false, error: "bad_request", more: { status: 400 } });
+  expect(outcomes.badKey.more.errors[0].code).toBe("PublishableKeyNotFound");
   expect(outcomes.unreachable).toMatchObject({ ok: false, error: "network_error" });
   expect(outcomes.wrongDomain).toMatchObject({ ok: false, error: "invalid_domain", more: { name: "SecurityError" } });
   expect(outcomes.noWebAuthn).toEqual({ ok: false, error: "webauthn_unavailable" });

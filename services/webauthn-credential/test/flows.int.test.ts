@@ -156,7 +156,7 @@ describe("registration and sign-in", () => {
 });
 
 describe("one-time tokens and challenges", () => {
-  it("an rtn_ token attaches once; replay is TokenExpired", async () => {
+  it("an rtn_ token attaches once; replay is TokenExpired; a never-issued one is TokenNotFound", async () => {
     const auth = new SoftAuthenticator();
     const p = await registerPasskey(h, keys.pk, auth);
     const token = p.body.result.token;
@@ -165,7 +165,7 @@ describe("one-time tokens and challenges", () => {
     const again = await serverCall(h, keys.sk, "/registration/attach", { token, user: { id: "u-other" } });
     expectWrappedError(again, 400, "TokenExpired");
     const unknown = await serverCall(h, keys.sk, "/registration/attach", { token: "rtn_doesnotexist", user: { id: "x" } });
-    expectWrappedError(unknown, 400, "TokenExpired");
+    expectWrappedError(unknown, 400, "TokenNotFound");
   });
 
   it("concurrent attaches of one rtn_ token: exactly one wins", async () => {
@@ -282,7 +282,7 @@ describe("credentials", () => {
     const off = await serverCall(h, keys.sk, "/credential/update", { credentialId: id, active: false });
     expect(off.status).toBe(200);
     expect(off.body.result).toMatchObject({ id, isActive: false });
-    expectWrappedError(await signIn(h, keys.pk, auth), 403, "PermissionViolation");
+    expectWrappedError(await signIn(h, keys.pk, auth), 403, "UsingDeactivatedCredential");
     // Deactivated passkeys are not offered for username-first sign-in either (a decoy is).
     const offered = (await assertionOptions(h, keys.pk, { user: { id: "u-deact" } })).allowCredentials as Array<{ id: string }>;
     expect(offered).toHaveLength(1);

@@ -97,17 +97,20 @@ describe("organizations and modes never mix", () => {
 });
 
 describe("authentication of API calls", () => {
-  it("server API: missing, malformed and unknown keys are 401; a publishable key is 403", async () => {
+  it("server API: every key problem is a 400 with its own code; the key also works as the Basic username", async () => {
     const none = await h.http.post("/credential/find").send({ user: { id: "x" } });
-    expectWrappedError(none, 401, "PermissionViolation");
-    expect(none.headers["www-authenticate"]).toMatch(/^Basic/);
-    expectWrappedError(await h.http.post("/credential/find").set("Authorization", "Bearer abc").send({}), 401, "PermissionViolation");
+    expectWrappedError(none, 400, "InvalidAuthorizationHeader");
+    expectWrappedError(
+      await h.http.post("/credential/find").set("Authorization", "Bearer abc").send({}),
+      400,
+      "InvalidAuthorizationHeader",
+    );
     expectWrappedError(
       await serverCall(h, "sk_test_0123456789abcdefghijklmnop", "/credential/find", { user: { id: "x" } }),
-      401,
-      "PermissionViolation",
+      400,
+      "SecretKeyNotFound",
     );
-    expectWrappedError(await serverCall(h, test(orgA).pk, "/credential/find", { user: { id: "x" } }), 403, "PermissionViolation");
+    expectWrappedError(await serverCall(h, test(orgA).pk, "/credential/find", { user: { id: "x" } }), 400, "InvalidAuthorizationHeader");
     // The secret key sent as the username (the client API's slot) still authenticates the server API.
     const swapped = await h.http
       .post("/credential/find")
@@ -116,11 +119,15 @@ describe("authentication of API calls", () => {
     expect(swapped.status).toBe(200);
   });
 
-  it("client API: a secret key is refused; a bad publishable key is 401", async () => {
-    expectWrappedError(await clientCall(h, test(orgA).sk, "/attestation/options", {}), 403, "PermissionViolation");
-    expectWrappedError(await clientCall(h, "pk_test_0123456789abcdefghijklmnop", "/attestation/options", {}), 401, "PermissionViolation");
+  it("client API: a secret key, no key or not a key is InvalidAuthorizationHeader; an unknown publishable key is PublishableKeyNotFound", async () => {
+    expectWrappedError(await clientCall(h, test(orgA).sk, "/attestation/options", {}), 400, "InvalidAuthorizationHeader");
+    expectWrappedError(
+      await clientCall(h, "pk_test_0123456789abcdefghijklmnop", "/attestation/options", {}),
+      400,
+      "PublishableKeyNotFound",
+    );
     const noAuth = await h.http.post("/assertion/options").set("Origin", ORIGIN).send({});
-    expectWrappedError(noAuth, 401, "PermissionViolation");
+    expectWrappedError(noAuth, 400, "InvalidAuthorizationHeader");
     // The SDK can read early errors (they say nothing about any organization).
     expect(noAuth.headers["access-control-allow-origin"]).toBe(ORIGIN);
   });

@@ -66,13 +66,20 @@ describe("tokens and Basic auth", () => {
     expectWrappedError(await serverCall(h, keys().sk, "/auth/verify", { token: atn }), 400, "TokenExpired");
   });
 
-  it("the server API never accepts a publishable key, whichever Basic slot it is in", async () => {
-    for (const header of [basicPk(keys().pk), `Basic ${Buffer.from(`:${keys().pk}`).toString("base64")}`]) {
+  it("the server API never accepts a publishable key, whichever Basic slot it is in, nor one dressed as secret_pk_…", async () => {
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    for (const header of [
+      basicPk(keys().pk),
+      `Basic ${b64(`:${keys().pk}`)}`,
+      `Basic ${b64(`:secret_${keys().pk}`)}`,
+      `Basic ${b64(`secret_${keys().pk}:`)}`,
+    ]) {
       const r = await h.http
         .post("/credential/find")
         .set("Authorization", header)
         .send({ user: { id: "alice-id" } });
-      expectWrappedError(r, 403, "PermissionViolation");
+      expectWrappedError(r, 400, "InvalidAuthorizationHeader");
+      expect(r.body.result).toBeNull();
     }
   });
 });

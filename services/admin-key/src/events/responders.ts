@@ -3,7 +3,7 @@ import type { Logger, NatsConnection } from "@authplane/service-kit";
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { getOrganization } from "../usecases/get-organization.js";
-import { verifyApiKey } from "../usecases/verify-api-key.js";
+import { checkApiKey } from "../usecases/verify-api-key.js";
 
 /** Queue group: several admin-key instances share the requests, each answered once. */
 export const RESPONDER_QUEUE = "admin-key";
@@ -43,8 +43,8 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
         }
         if (!parsed) return answer(msg, { valid: false } satisfies KeyVerifyReply);
         try {
-          const found = await verifyApiKey(prisma, parsed.key);
-          answer(msg, found ? found.reply : ({ valid: false } satisfies KeyVerifyReply));
+          const checked = await checkApiKey(prisma, parsed.key);
+          answer(msg, checked.ok ? checked.verified.reply : ({ valid: false, reason: checked.reason } satisfies KeyVerifyReply));
         } catch (e) {
           // Never log the request: it carries the key.
           logger.warn({ err: (e as Error).message }, "keys.v1.verify: lookup failed");

@@ -6,6 +6,7 @@ import {
   type OrganizationView,
   type WebAuthnSettings,
   IdPrefix,
+  passkeySdkSecret,
   TokenTtlBounds,
 } from "@authplane/contracts";
 import { newEvent, ulid, ValidationError } from "@authplane/service-kit";
@@ -100,6 +101,7 @@ export async function createOrganization(store: Store, input: CreateOrganization
     keys: {
       publishable: { live: keyValue("publishable", "live"), test: keyValue("publishable", "test") },
       secret: { live: keyValue("secret", "live"), test: keyValue("secret", "test") },
+      passkeySdkSecret: { live: passkeySdkSecret(keyValue("secret", "live")), test: passkeySdkSecret(keyValue("secret", "test")) },
     },
   };
 }

@@ -1,4 +1,13 @@
-import { type ApiKeyView, EventType, IdPrefix, type KeyChangedData, type KeyKind, type Mode } from "@authplane/contracts";
+import {
+  type ApiKeyView,
+  EventType,
+  IdPrefix,
+  type IssuedApiKeyResponse,
+  type KeyChangedData,
+  type KeyKind,
+  type Mode,
+  passkeySdkSecret,
+} from "@authplane/contracts";
 import { newEvent, ulid } from "@authplane/service-kit";
 import { outboxData } from "../events/outbox.js";
 import { generateApiKey } from "../api-key-format.js";
@@ -16,11 +25,16 @@ export interface KeyScope {
   mode: Mode;
 }
 
-export interface IssuedKey {
-  key: ApiKeyView;
-  /** The key string, shown once. */
-  value: string;
-  previous?: ApiKeyView;
+/** A new key's string, shown once (for a secret key also in the passkey SDKs' `secret_` form). */
+export type IssuedKey = IssuedApiKeyResponse;
+
+function issued(row: ApiKey, value: string, previous?: ApiKeyView): IssuedKey {
+  return {
+    key: keyView(row),
+    value,
+    ...(row.kind === "secret" ? { passkeySdkValue: passkeySdkSecret(value) } : {}),
+    ...(previous ? { previous } : {}),
+  };
 }
 
 export async function listApiKeys(store: Store, scope: KeyScope): Promise<ApiKeyView[]> {
@@ -65,7 +79,7 @@ async function insertKey(tx: Tx, scope: KeyScope, kind: KeyKind, replacesKeyId: 
 export async function createApiKey(store: Store, scope: KeyScope, kind: KeyKind): Promise<IssuedKey> {
   const { row, value } = await store.prisma.$transaction((tx) => insertKey(tx, scope, kind, null));
   store.afterCommit();
-  return { key: keyView(row), value };
+  return issued(row, value);
 }
 
 function changedData(row: ApiKey): KeyChangedData {
@@ -101,7 +115,7 @@ export async function rotateApiKey(store: Store, scope: KeyScope, keyId: string,
     return { issued, updated };
   });
   store.afterCommit();
-  return { key: keyView(result.issued.row), value: result.issued.value, previous: keyView(result.updated) };
+  return issued(result.issued.row, result.issued.value, keyView(result.updated));
 }
 
 /** Revokes a key at once. Revoking a revoked key changes nothing and publishes nothing. */

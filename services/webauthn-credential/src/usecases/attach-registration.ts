@@ -23,7 +23,8 @@ export async function attachRegistration(ctx: Ctx, scope: Scope, input: AttachRe
   if (!taken.ok) {
     if (taken.reason === "other_scope")
       throw Errors.permission("This registration token belongs to another organization or mode (live/test).");
-    throw Errors.tokenExpired("registration token");
+    if (taken.reason === "not_found") throw Errors.tokenNotFound("registration token");
+    throw Errors.tokenExpired("registration token", taken.reason);
   }
   const p = taken.value;
   const id = newCredentialId();

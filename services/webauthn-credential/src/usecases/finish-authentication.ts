@@ -11,7 +11,8 @@ import { knownTransports } from "../transports.js";
 
 /**
  * Verifies an assertion: challenge (consumed first), credential of this organization and mode,
- * active, allowed by the options, signature, rpId, origin and signature counter. Issues a
+ * signature, rpId and origin, then active (UsingDeactivatedCredential), allowed by the options,
+ * the named user's, and the signature counter. Issues a
  * one-time atn_ token naming the credential's user.
  *
  * Counter rule (WebAuthn §6.1.1): when either the stored or the received counter is non-zero,
@@ -33,22 +34,17 @@ export async function finishAuthentication(
   }
   const challenge = challengeOf(response.response.clientDataJSON);
   const record = await ctx.challenges.consume(scope, "authentication", challenge);
-  if (!record) throw Errors.tokenExpired("authentication challenge");
+  if (!record) throw Errors.challengeExpired("authentication challenge");
   if (record.rpId !== rp.rpId) throw Errors.malformed("The relying party changed since the options were issued; start again.");
 
   const row = await ctx.prisma.credential.findUnique({
     where: { organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: response.id } },
   });
   if (!row) throw Errors.userNotFound();
-  if (!row.isActive) throw Errors.permission("This passkey has been deactivated and cannot be used to sign in until reactivated.");
-  if (record.allow.length > 0 && !record.allow.includes(row.webauthnId))
-    throw Errors.permission("This passkey was not among those allowed for this sign-in.");
-  const named = record.user;
-  if (named && ((named.id !== null && named.id !== row.userId) || (named.handle !== null && named.handle !== row.userHandle)))
-    throw Errors.permission("This passkey does not belong to the user this sign-in was started for.");
-  if (input.user?.id && input.user.id !== row.userId) throw Errors.permission("This passkey does not belong to the given user.");
-  if (expectedHandle && expectedHandle !== row.userHandle) throw Errors.permission("This passkey does not belong to the given user.");
 
+  // The signature first: whatever the answers below tell about this passkey (deactivated, whose
+  // it is, which sign-in it was offered for) is told only to whoever holds its private key, not
+  // to anyone who knows a credential id and the publishable key.
   let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
     verified = await verifyAuthenticationResponse({
@@ -65,6 +61,15 @@ export async function finishAuthentication(
   }
   if (!verified.verified) throw Errors.malformed("The authentication response did not verify.");
   const info = verified.authenticationInfo;
+
+  if (!row.isActive) throw Errors.deactivatedCredential();
+  if (record.allow.length > 0 && !record.allow.includes(row.webauthnId))
+    throw Errors.permission("This passkey was not among those allowed for this sign-in.");
+  const named = record.user;
+  if (named && ((named.id !== null && named.id !== row.userId) || (named.handle !== null && named.handle !== row.userHandle)))
+    throw Errors.permission("This passkey does not belong to the user this sign-in was started for.");
+  if (input.user?.id && input.user.id !== row.userId) throw Errors.permission("This passkey does not belong to the given user.");
+  if (expectedHandle && expectedHandle !== row.userHandle) throw Errors.permission("This passkey does not belong to the given user.");
 
   const stored = row.signCount;
   const received = BigInt(info.newCounter);

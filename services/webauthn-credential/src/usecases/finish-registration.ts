@@ -20,7 +20,7 @@ export async function finishRegistration(
   const response = input.credential as RegistrationResponseJSON;
   const challenge = challengeOf(response.response.clientDataJSON);
   const record = await ctx.challenges.consume(scope, "registration", challenge);
-  if (!record) throw Errors.tokenExpired("registration challenge");
+  if (!record) throw Errors.challengeExpired("registration challenge");
   if (record.rpId !== rp.rpId) throw Errors.malformed("The relying party changed since the options were issued; start again.");
 
   let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;

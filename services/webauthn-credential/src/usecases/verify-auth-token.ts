@@ -14,7 +14,8 @@ export async function verifyAuthToken(
   if (!taken.ok) {
     if (taken.reason === "other_scope")
       throw Errors.permission("This authentication token belongs to another organization or mode (live/test).");
-    throw Errors.tokenExpired("authentication token");
+    if (taken.reason === "not_found") throw Errors.tokenNotFound("authentication token");
+    throw Errors.tokenExpired("authentication token", taken.reason);
   }
   const { userId, userHandle } = taken.value;
   return { user: userHandle ? { id: userId, handle: userHandle } : { id: userId } };

@@ -73,3 +73,63 @@ export function phpSdk(baseUrl: URL, secretKey: string) {
     verifyAuthToken: (token: string) => post(baseUrl, "/auth/verify", auth, { token }, "php/0.3.0"),
   };
 }
+
+/** What the PHP SDK's `Client::makeApiCall` makes of an answer: its result, a CodedError, or a MalformedResponse. */
+export type PhpSdkOutcome =
+  | { result: Record<string, unknown> }
+  | { codedError: { code: string; message: string; status: number } }
+  | { malformed: string; status: number };
+
+/**
+ * The PHP SDK's reading of an answer: it must be JSON with a `result` key; `result: null` must come
+ * with a non-empty `errors` list whose first entry has `code` and `message` (thrown as CodedError);
+ * anything else throws MalformedResponse.
+ */
+export function readAsPhpSdk(status: number, text: string): PhpSdkOutcome {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(text);
+  } catch {
+    return { malformed: "Received non-JSON response", status };
+  }
+  if (!decoded || typeof decoded !== "object" || Array.isArray(decoded) || !("result" in decoded))
+    return { malformed: "Received JSON in an unexpected format", status };
+  const d = decoded as { result: unknown; errors?: unknown };
+  if (d.result !== null) {
+    if (status < 200 || status >= 300) return { malformed: "Got a result with a non-2xx response", status };
+    return { result: d.result as Record<string, unknown> };
+  }
+  if (!Array.isArray(d.errors) || d.errors.length === 0) return { malformed: "Error details are invalid or empty", status };
+  const first = d.errors[0] as { code?: unknown; message?: unknown };
+  if (typeof first?.code !== "string" || typeof first.message !== "string")
+    return { malformed: "Error details are invalid or empty", status };
+  return { codedError: { code: first.code, message: first.message, status } };
+}
+
+/**
+ * `new \SnapAuth\Client($secretKey, $apiHost)`: the constructor throws InvalidSecretKey unless the
+ * key starts with `secret_`; `makeApiCall($route, $params)` posts with `Authorization: Basic
+ * base64(":" + secretKey)`, Accept/Content-Type JSON, Content-Length, User-Agent and X-SDK, and
+ * reads the answer as `readAsPhpSdk` does.
+ */
+export function phpSdkClient(baseUrl: URL, secretKey: string) {
+  if (!secretKey.startsWith("secret_")) throw new Error("SnapAuth\\Exception\\InvalidSecretKey");
+  return {
+    async makeApiCall(route: string, params: Record<string, unknown>): Promise<PhpSdkOutcome> {
+      const json = JSON.stringify(params);
+      const response = await fetch(`${baseUrl.origin}${route}`, {
+        method: "POST",
+        headers: {
+          Authorization: `Basic ${Buffer.from(`:${secretKey}`).toString("base64")}`,
+          Accept: "application/json",
+          "Content-Type": "application/json",
+          "Content-Length": String(Buffer.byteLength(json)),
+          "User-Agent": "php-sdk/0.3.0 curl/8.5.0 php/8.3.6",
+          "X-SDK": "php/0.3.0",
+        },
+        body: json,
+      });
+      return readAsPhpSdk(response.status, await response.text());
+    },
+  };
+}
