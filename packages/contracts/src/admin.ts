@@ -11,6 +11,8 @@ import { OrganizationSettings, WebAuthnSettings } from "./keys.js";
 export const TokenTtlBounds = {
   access: { min: 60, max: 86_400 },
   refresh: { min: 300, max: 31_536_000 },
+  /** Absolute session lifetime; never shorter than the access-token TTL. */
+  session: { min: 300, max: 31_536_000 },
 } as const;
 
 /** POST /api/v1/organizations (operator). */
@@ -103,6 +105,7 @@ export const UpdateSettingsRequest = z
   .object({
     accessTokenTtlSeconds: z.number().int().min(TokenTtlBounds.access.min).max(TokenTtlBounds.access.max).optional(),
     refreshTokenTtlSeconds: z.number().int().min(TokenTtlBounds.refresh.min).max(TokenTtlBounds.refresh.max).optional(),
+    sessionLifetimeSeconds: z.number().int().min(TokenTtlBounds.session.min).max(TokenTtlBounds.session.max).optional(),
     webauthn: WebAuthnSettings.nullable().optional(),
   })
   .strict();
@@ -123,7 +126,7 @@ export const OrgGetReply = z.discriminatedUnion("found", [
 export type OrgGetReply = z.infer<typeof OrgGetReply>;
 
 /** Names of the settings fields a PATCH can change. */
-export const SettingsField = z.enum(["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "webauthn"]);
+export const SettingsField = z.enum(["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "sessionLifetimeSeconds", "webauthn"]);
 export type SettingsField = z.infer<typeof SettingsField>;
 
 /**

@@ -9,10 +9,19 @@ export const WebAuthnSettings = z.object({
 });
 export type WebAuthnSettings = z.infer<typeof WebAuthnSettings>;
 
+/** Default absolute lifetime of a consumer session (30 days). */
+export const DEFAULT_SESSION_LIFETIME_SECONDS = 2_592_000;
+
 /** Per-organization settings other services need. */
 export const OrganizationSettings = z.object({
   accessTokenTtlSeconds: z.number().int().positive(),
   refreshTokenTtlSeconds: z.number().int().positive(),
+  /**
+   * Absolute lifetime of a consumer session from its sign-in: refresh never extends a session
+   * past it (refresh and access tokens expire by then at the latest). Absent in replies of an
+   * older admin-key: the default.
+   */
+  sessionLifetimeSeconds: z.number().int().positive().default(DEFAULT_SESSION_LIFETIME_SECONDS),
   webauthn: WebAuthnSettings.nullable(),
 });
 export type OrganizationSettings = z.infer<typeof OrganizationSettings>;

@@ -48,6 +48,7 @@ function printOrganization(org: OrganizationView, keys?: OrganizationKeys): void
     const s = org.settingsByMode[mode];
     out(`  ${mode} access token ttl   ${s.accessTokenTtlSeconds}s`);
     out(`  ${mode} refresh token ttl  ${s.refreshTokenTtlSeconds}s`);
+    out(`  ${mode} session lifetime   ${s.sessionLifetimeSeconds}s`);
     if (s.webauthn) out(`  ${mode} webauthn           ${s.webauthn.rpId} (${s.webauthn.origins.join(", ")})`);
   }
   if (keys) {

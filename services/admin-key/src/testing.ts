@@ -27,7 +27,7 @@ export interface AdminKeyTestHandle {
   createOrganization(input?: {
     name?: string;
     webauthn?: { rpId: string; rpName: string; origins: string[] };
-    settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number };
+    settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number; sessionLifetimeSeconds?: number };
   }): Promise<CreatedOrganization>;
   stop(): Promise<void>;
 }

@@ -1,13 +1,26 @@
-import type { ApiKeyView, KeyKind, Mode, OrganizationSettings, OrganizationView, SettingsByMode } from "@authplane/contracts";
+import {
+  type ApiKeyView,
+  DEFAULT_SESSION_LIFETIME_SECONDS,
+  type KeyKind,
+  type Mode,
+  type OrganizationSettings,
+  type OrganizationView,
+  type SettingsByMode,
+} from "@authplane/contracts";
 import type { ApiKey, Organization, OrganizationSettings as SettingsRow } from "./generated/prisma/client.js";
 
-export const DEFAULT_SETTINGS = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 2_592_000 } as const;
+export const DEFAULT_SETTINGS = {
+  accessTokenTtlSeconds: 3600,
+  refreshTokenTtlSeconds: 2_592_000,
+  sessionLifetimeSeconds: DEFAULT_SESSION_LIFETIME_SECONDS,
+} as const;
 
 export function settingsView(row: SettingsRow | null | undefined): OrganizationSettings {
   if (!row) return { ...DEFAULT_SETTINGS, webauthn: null };
   return {
     accessTokenTtlSeconds: row.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: row.refreshTokenTtlSeconds,
+    sessionLifetimeSeconds: row.sessionLifetimeSeconds,
     webauthn:
       row.webauthnRpId && row.webauthnRpName ? { rpId: row.webauthnRpId, rpName: row.webauthnRpName, origins: row.webauthnOrigins } : null,
   };

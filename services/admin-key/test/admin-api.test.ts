@@ -53,6 +53,7 @@ describe("operator API", () => {
       settings: {
         accessTokenTtlSeconds: 3600,
         refreshTokenTtlSeconds: 2592000,
+        sessionLifetimeSeconds: 2592000,
         webauthn: { rpId: "acme.example", rpName: "Acme", origins: ["https://app.acme.example"] },
       },
     });
@@ -247,7 +248,9 @@ describe("settings", () => {
     const org = await admin.createOrganization();
     const auth = bearer(org.keys.secret.live);
     const got = await request(admin.app).get("/api/v1/organizations/current/settings").set(auth).expect(200);
-    expect(got.body).toEqual({ settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 2592000, webauthn: null } });
+    expect(got.body).toEqual({
+      settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 2592000, sessionLifetimeSeconds: 2592000, webauthn: null },
+    });
     const patched = await request(admin.app)
       .patch("/api/v1/organizations/current/settings")
       .set(auth)
@@ -259,6 +262,7 @@ describe("settings", () => {
     expect(patched.body.settings).toEqual({
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 2592000,
+      sessionLifetimeSeconds: 2592000,
       webauthn: { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example", "https://www.shop.example"] },
     });
     const msg = await nc.request(iso.subjects.orgGet, JSON.stringify({ organizationId: org.organization.id }), { timeout: 2000 });
@@ -269,6 +273,12 @@ describe("settings", () => {
       { accessTokenTtlSeconds: 10 ** 9 },
       { refreshTokenTtlSeconds: 600 }, // shorter than the access token
       { accessTokenTtlSeconds: "900" },
+      { sessionLifetimeSeconds: 0 },
+      { sessionLifetimeSeconds: -86_400 },
+      { sessionLifetimeSeconds: 86_400.5 },
+      { sessionLifetimeSeconds: 10 ** 9 },
+      { sessionLifetimeSeconds: "86400" },
+      { sessionLifetimeSeconds: 600 }, // shorter than the access token
       { webauthn: { rpId: "shop.example", rpName: "Shop", origins: ["ftp://shop.example"] } },
       { webauthn: { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example/path"] } },
       { unknownField: true },
@@ -280,6 +290,15 @@ describe("settings", () => {
     const cleared = await request(admin.app).patch("/api/v1/organizations/current/settings").set(auth).send({ webauthn: null }).expect(200);
     expect(cleared.body.settings.webauthn).toBeNull();
     expect(cleared.body.settings.accessTokenTtlSeconds).toBe(900);
+    expect(cleared.body.settings.sessionLifetimeSeconds).toBe(2592000); // nothing above changed it
+    const lifetime = await request(admin.app)
+      .patch("/api/v1/organizations/current/settings")
+      .set(auth)
+      .send({ sessionLifetimeSeconds: 86_400 })
+      .expect(200);
+    expect(lifetime.body.settings).toMatchObject({ accessTokenTtlSeconds: 900, sessionLifetimeSeconds: 86_400 });
+    const reread = await request(admin.app).get("/api/v1/organizations/current/settings").set(auth).expect(200);
+    expect(reread.body.settings.sessionLifetimeSeconds).toBe(86_400);
   });
 });
 

@@ -35,7 +35,7 @@ afterAll(async () => {
 
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 const SETTINGS = "/api/v1/organizations/current/settings";
-const DEFAULTS = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 2592000, webauthn: null };
+const DEFAULTS = { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 2592000, sessionLifetimeSeconds: 2592000, webauthn: null };
 const SHOP = { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example"] };
 const EVIL = { rpId: "evil.example", rpName: "Evil", origins: ["https://evil.example"] };
 
@@ -59,7 +59,7 @@ describe("a secret key changes only its own mode's settings", () => {
       .set(bearer(org.keys.secret.test))
       .send({ accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 31_536_000, webauthn: EVIL })
       .expect(200);
-    const test = { accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 31_536_000, webauthn: EVIL };
+    const test = { accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 31_536_000, sessionLifetimeSeconds: 2592000, webauthn: EVIL };
     expect(patched.body).toEqual({ settings: test });
 
     expect((await request(admin.app).get(SETTINGS).set(bearer(org.keys.secret.live)).expect(200)).body).toEqual({ settings: live });
@@ -212,15 +212,16 @@ describe("migration 20261122060000_settings_per_mode", () => {
       );
       await cp(migrations, dir, { recursive: true });
       const { applied } = await runMigrations({ databaseUrl: iso.databaseUrl, schema, migrationsDir: dir });
-      expect(applied).toEqual(["20261122060000_settings_per_mode"]);
+      expect(applied).toEqual(["20261122060000_settings_per_mode", "20261202090300_session_lifetime"]);
 
       const rows = await db.query(
-        `SELECT organization_id, mode, access_token_ttl_seconds, refresh_token_ttl_seconds, webauthn_rp_id, webauthn_rp_name, webauthn_origins
+        `SELECT organization_id, mode, access_token_ttl_seconds, refresh_token_ttl_seconds, session_lifetime_seconds, webauthn_rp_id, webauthn_rp_name, webauthn_origins
          FROM "${schema}"."organization_settings" ORDER BY organization_id, mode`,
       );
       const a = {
         access_token_ttl_seconds: 600,
         refresh_token_ttl_seconds: 7200,
+        session_lifetime_seconds: 2592000, // 20261202090300_session_lifetime: the default for existing organizations
         webauthn_rp_id: "shop.example",
         webauthn_rp_name: "Shop",
         webauthn_origins: ["https://shop.example"],
@@ -228,6 +229,7 @@ describe("migration 20261122060000_settings_per_mode", () => {
       const b = {
         access_token_ttl_seconds: 3600,
         refresh_token_ttl_seconds: 2592000,
+        session_lifetime_seconds: 2592000,
         webauthn_rp_id: null,
         webauthn_rp_name: null,
         webauthn_origins: [],

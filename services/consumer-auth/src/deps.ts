@@ -17,6 +17,7 @@ import {
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Env } from "./env.js";
 import { PrismaClient } from "./generated/prisma/client.js";
+import { Revocations } from "./tokens/revocations.js";
 import { signingKeysChangedSubject, TokenService } from "./tokens/token-service.js";
 
 /** Everything routes and use cases use. Built by `buildDeps` (main.ts, testing.ts). */
@@ -41,6 +42,8 @@ export interface AppDeps {
   relay: OutboxRelay;
   /** Signs/verifies access tokens; owns the signing keys and the JWKS. */
   tokens: TokenService;
+  /** The revoked-session set (Redis copy of Postgres' record, rebuilt when Redis lost it). */
+  revocations: Revocations;
   rateLimits: {
     /** Per client IP, every public endpoint. */
     ip: RateLimit;
@@ -71,11 +74,14 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   const tokens = new TokenService({ prisma, env, logger, nats: { nc, subject: signingKeysChangedSubject(env.NATS_SUBJECT_PREFIX) } });
   await tokens.init();
   tokens.start();
+  const revocations = new Revocations({ redis, prisma, logger });
+  // Not fatal: without Redis the service starts and answers 503; the first check rebuilds the set.
+  await revocations.ensure().catch((err: Error) => logger.warn({ err: err.message }, "revoked-session set not checked at start-up"));
   const rateLimits = {
     ip: new RateLimit(redis, { name: "ip", points: env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 }),
     key: new RateLimit(redis, { name: "key", points: env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 }),
   };
-  return { env, logger, metrics, prisma, db, pool, redis, nc, js, jsm, subjects, keyVerifier, relay, tokens, rateLimits };
+  return { env, logger, metrics, prisma, db, pool, redis, nc, js, jsm, subjects, keyVerifier, relay, tokens, revocations, rateLimits };
 }
 
 /** Closes what buildDeps opened, in dependency order. */

@@ -21,6 +21,11 @@ export const ErrorCatalog = {
     message: "The refresh token was already used; the session has been revoked.",
   },
   sessionRevoked: { status: 401, code: "session_revoked", message: "The session has been revoked." },
+  sessionExpired: {
+    status: 401,
+    code: "session_expired",
+    message: "The session reached its maximum lifetime; sign in again.",
+  },
   invalidAccessToken: { status: 401, code: "invalid_token", message: "The access token is invalid, expired or revoked." },
   keyMismatch: {
     status: 401,

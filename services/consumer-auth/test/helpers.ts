@@ -15,7 +15,10 @@ export interface World {
 
 /** admin-key + consumer-auth in-process on one isolation, with two organizations. */
 export async function startWorld(
-  opts: { env?: Record<string, string>; settingsA?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number } } = {},
+  opts: {
+    env?: Record<string, string>;
+    settingsA?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number; sessionLifetimeSeconds?: number };
+  } = {},
 ): Promise<World> {
   const iso = createTestIsolation();
   const admin = await startAdminKeyForTest(iso);

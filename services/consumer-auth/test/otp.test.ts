@@ -441,7 +441,7 @@ describe("consumer creation race", () => {
       issueSession(deps, {
         ...scope,
         sessionType: "otp",
-        settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 86_400 },
+        settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 86_400, sessionLifetimeSeconds: 2_592_000 },
         consumer: { id: newConsumerId("registered"), kind: "registered", email, create: true },
       });
     await create();

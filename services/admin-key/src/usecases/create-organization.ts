@@ -19,7 +19,7 @@ import { validateWebAuthn } from "./validate-webauthn.js";
 export interface CreateOrganizationInput {
   name: string;
   webauthn?: WebAuthnSettings;
-  settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number };
+  settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number; sessionLifetimeSeconds?: number };
 }
 
 export interface CreatedOrganizationResult {
@@ -38,7 +38,8 @@ export async function createOrganization(store: Store, input: CreateOrganization
   const webauthn = input.webauthn ? validateWebAuthn(input.webauthn) : null;
   const access = input.settings?.accessTokenTtlSeconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds;
   const refresh = input.settings?.refreshTokenTtlSeconds ?? DEFAULT_SETTINGS.refreshTokenTtlSeconds;
-  assertTtls(access, refresh);
+  const lifetime = input.settings?.sessionLifetimeSeconds ?? DEFAULT_SETTINGS.sessionLifetimeSeconds;
+  assertTtls(access, refresh, lifetime);
 
   const orgId = `${IdPrefix.organization}${ulid()}`;
   const generated = KINDS.flatMap((kind) =>
@@ -56,6 +57,7 @@ export async function createOrganization(store: Store, input: CreateOrganization
             mode,
             accessTokenTtlSeconds: access,
             refreshTokenTtlSeconds: refresh,
+            sessionLifetimeSeconds: lifetime,
             webauthnRpId: webauthn?.rpId ?? null,
             webauthnRpName: webauthn?.rpName ?? null,
             webauthnOrigins: webauthn?.origins ?? [],
@@ -106,14 +108,18 @@ export async function createOrganization(store: Store, input: CreateOrganization
   };
 }
 
-export function assertTtls(access: number, refresh: number): void {
+export function assertTtls(access: number, refresh: number, lifetime: number): void {
   const issues: Array<{ path: string[]; message: string }> = [];
-  const { access: a, refresh: r } = TokenTtlBounds;
+  const { access: a, refresh: r, session: l } = TokenTtlBounds;
   if (!Number.isInteger(access) || access < a.min || access > a.max)
     issues.push({ path: ["accessTokenTtlSeconds"], message: `must be an integer from ${a.min} to ${a.max}` });
   if (!Number.isInteger(refresh) || refresh < r.min || refresh > r.max)
     issues.push({ path: ["refreshTokenTtlSeconds"], message: `must be an integer from ${r.min} to ${r.max}` });
+  if (!Number.isInteger(lifetime) || lifetime < l.min || lifetime > l.max)
+    issues.push({ path: ["sessionLifetimeSeconds"], message: `must be an integer from ${l.min} to ${l.max}` });
   if (!issues.length && refresh < access)
     issues.push({ path: ["refreshTokenTtlSeconds"], message: "must not be shorter than accessTokenTtlSeconds" });
+  if (!issues.length && lifetime < access)
+    issues.push({ path: ["sessionLifetimeSeconds"], message: "must not be shorter than accessTokenTtlSeconds" });
   if (issues.length) throw new ValidationError(issues);
 }

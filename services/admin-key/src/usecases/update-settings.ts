@@ -25,10 +25,10 @@ export async function getSettings(store: Store, scope: SettingsScope): Promise<O
   return settingsOfMode(org.settings, scope.mode);
 }
 
-const FIELDS: SettingsField[] = ["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "webauthn"];
+const FIELDS: SettingsField[] = ["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "sessionLifetimeSeconds", "webauthn"];
 
 /**
- * Updates the token lifetimes and/or the WebAuthn relying party of ONE mode, and announces it
+ * Updates the token lifetimes, the session lifetime and/or the WebAuthn relying party of ONE mode, and announces it
  * (`organizations.v1.settings_updated` with that mode in the envelope; it also drops the
  * organization from callers' key caches).
  */
@@ -44,15 +44,29 @@ export async function updateSettings(store: Store, scope: SettingsScope, patch: 
     const current = settingsOfMode(org.settings, mode);
     const access = patch.accessTokenTtlSeconds ?? current.accessTokenTtlSeconds;
     const refresh = patch.refreshTokenTtlSeconds ?? current.refreshTokenTtlSeconds;
-    assertTtls(access, refresh);
+    const lifetime = patch.sessionLifetimeSeconds ?? current.sessionLifetimeSeconds;
+    assertTtls(access, refresh, lifetime);
     const webauthnData =
       webauthn === undefined
         ? {}
         : { webauthnRpId: webauthn?.rpId ?? null, webauthnRpName: webauthn?.rpName ?? null, webauthnOrigins: webauthn?.origins ?? [] };
     const row = await tx.organizationSettings.upsert({
       where: { organizationId_mode: { organizationId, mode } },
-      create: { organizationId, mode, accessTokenTtlSeconds: access, refreshTokenTtlSeconds: refresh, ...webauthnData },
-      update: { accessTokenTtlSeconds: access, refreshTokenTtlSeconds: refresh, ...webauthnData, updatedAt: new Date() },
+      create: {
+        organizationId,
+        mode,
+        accessTokenTtlSeconds: access,
+        refreshTokenTtlSeconds: refresh,
+        sessionLifetimeSeconds: lifetime,
+        ...webauthnData,
+      },
+      update: {
+        accessTokenTtlSeconds: access,
+        refreshTokenTtlSeconds: refresh,
+        sessionLifetimeSeconds: lifetime,
+        ...webauthnData,
+        updatedAt: new Date(),
+      },
     });
     const settings = settingsView(row);
     const fields = FIELDS.filter((f) => patch[f] !== undefined);

@@ -33,7 +33,7 @@ export interface IssueSessionInput {
     create?: boolean;
   };
   /** The organization's settings from the VerifiedKey (token TTLs). */
-  settings: Pick<OrganizationSettings, "accessTokenTtlSeconds" | "refreshTokenTtlSeconds">;
+  settings: Pick<OrganizationSettings, "accessTokenTtlSeconds" | "refreshTokenTtlSeconds" | "sessionLifetimeSeconds">;
   ip?: string;
   userAgent?: string;
   /** More outbox events written atomically with the session (e.g. consumers.v1.upgraded). */
@@ -74,8 +74,8 @@ function insertStatement(withConsumer: boolean): { name: string; text: string } 
   // rows inserted by sibling CTEs satisfy them.
   const text = `WITH ${cons}
     sess AS (
-      INSERT INTO sessions (id, organization_id, mode, consumer_id, type, access_token_ttl_seconds, refresh_token_ttl_seconds, ip, user_agent)
-      VALUES (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}::int, ${p()}::int, ${p()}, ${p()})
+      INSERT INTO sessions (id, organization_id, mode, consumer_id, type, access_token_ttl_seconds, refresh_token_ttl_seconds, ip, user_agent, access_expires_at)
+      VALUES (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}::int, ${p()}::int, ${p()}, ${p()}, ${p()}::timestamptz)
       RETURNING id),
     rt AS (
       INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at)
@@ -99,8 +99,10 @@ export async function issueSession(
 ): Promise<SessionResponse> {
   const now = Date.now();
   const sessionId = `${IdPrefix.session}${ulid()}`;
-  const accessTtl = deps.tokens.accessTtl(input.settings.accessTokenTtlSeconds);
-  const refreshTtl = input.settings.refreshTokenTtlSeconds;
+  // Nothing outlives the session's absolute lifetime (see refreshSession).
+  const lifetime = input.settings.sessionLifetimeSeconds;
+  const accessTtl = Math.min(deps.tokens.accessTtl(input.settings.accessTokenTtlSeconds), lifetime);
+  const refreshTtl = Math.min(input.settings.refreshTokenTtlSeconds, lifetime);
   const refresh = newRefreshToken();
   const refreshExpiresAt = new Date(now + refreshTtl * 1000);
   const scope = { organizationId: input.organizationId, mode: input.mode };
@@ -133,7 +135,10 @@ export async function issueSession(
       ]
     : [];
   values.push(sessionId, input.organizationId, input.mode, c.id, input.sessionType, accessTtl, refreshTtl, input.ip ?? null);
-  values.push(input.userAgent?.slice(0, 512) ?? null, `rtk_${ulid()}`, sessionId, refresh.hash, refreshExpiresAt, JSON.stringify(events));
+  // The token is signed just after the insert: its exp is at most a second later (the revoked
+  // marker's slack covers that).
+  values.push(input.userAgent?.slice(0, 512) ?? null, new Date(now + accessTtl * 1000));
+  values.push(`rtk_${ulid()}`, sessionId, refresh.hash, refreshExpiresAt, JSON.stringify(events));
   const statement = c.create ? INSERT_WITH_CONSUMER : INSERT_SESSION;
   // Outside a transaction: straight on the pg pool Prisma also uses, as a named (prepared)
   // statement, so Postgres parses and plans it once per connection instead of once per request.

@@ -3,43 +3,48 @@ import { newEvent } from "@authplane/service-kit";
 import { outboxData } from "../events/outbox.js";
 import type { AppDeps } from "../deps.js";
 import type { Prisma } from "../generated/prisma/client.js";
-import { revokedSessionKey } from "./verify-access-token.js";
-
-/** Seconds past the last access token's exp that the revoked marker is kept (clock skew). */
-const REVOKED_MARKER_SLACK_SECONDS = 60;
+import { revokedMarkerTtl, revokedSessionKey } from "../tokens/revocations.js";
 
 /**
  * Revokes a session at once: the Redis revoked-session marker goes first (access tokens fail
  * /check and /introspect from that moment, even if Postgres then fails), then the session and all
- * its refresh tokens are marked revoked with `sessions.v1.revoked` (+ `extraEvents`) in the outbox.
- * The marker lives until every access token of the session has expired. Idempotent.
+ * its refresh tokens are marked revoked with `sessions.v1.revoked` (+ `extraEvents`) in the outbox
+ * (locks: the session row, then its refresh tokens — the order /refresh uses too). Postgres is the
+ * record: after the commit the marker is written again, so a Redis flush between the two writes
+ * cannot lose it (and a later loss is repaired by the rebuild, see Revocations). The marker lives
+ * until every access token of the session has expired. Idempotent.
  */
 export async function revokeSession(
   deps: Pick<AppDeps, "prisma" | "redis" | "relay">,
   input: {
-    session: { id: string; organizationId: string; mode: string; consumerId: string; accessTokenTtlSeconds: number };
+    session: { id: string; organizationId: string; mode: string; consumerId: string; accessExpiresAt: Date };
     reason: SessionRevokedData["reason"];
     extraEvents?: EventEnvelope[];
   },
 ): Promise<boolean> {
   const s = input.session;
-  await deps.redis.set(revokedSessionKey(s.id), "1", "EX", s.accessTokenTtlSeconds + REVOKED_MARKER_SLACK_SECONDS);
+  await deps.redis.set(revokedSessionKey(s.id), "1", "EX", revokedMarkerTtl(s.accessExpiresAt));
   const scope = { organizationId: s.organizationId, mode: s.mode as Mode };
   const data: SessionRevokedData = { sessionId: s.id, consumerId: s.consumerId, reason: input.reason };
   const revokedNow = await deps.prisma.$transaction(async (tx) => {
     const now = new Date();
-    const { count } = await tx.session.updateMany({
+    const [row] = await tx.session.updateManyAndReturn({
       where: { id: s.id, revokedAt: null },
       data: { revokedAt: now, revokedReason: input.reason },
+      select: { accessExpiresAt: true },
     });
-    if (count === 0) return false;
+    if (!row) return null;
     await tx.refreshToken.updateMany({ where: { sessionId: s.id, revokedAt: null }, data: { revokedAt: now } });
     const events = [...(input.extraEvents ?? []), newEvent(EventType.sessionRevoked, scope, data)];
     await tx.outboxEvent.createMany({ data: events.map(outboxData) });
-    return true;
+    return row;
   });
+  if (revokedNow) {
+    // Committed: Postgres holds the revocation whatever Redis does next.
+    await deps.redis.set(revokedSessionKey(s.id), "1", "EX", revokedMarkerTtl(revokedNow.accessExpiresAt));
+  }
   deps.relay.kick();
-  return revokedNow;
+  return revokedNow !== null;
 }
 
 /**
@@ -58,11 +63,11 @@ export async function revokeGuestSessionsForUpgrade(
 ): Promise<string[]> {
   const live = await tx.session.findMany({
     where: { consumerId: guest.consumerId, revokedAt: null },
-    select: { id: true, accessTokenTtlSeconds: true },
+    select: { id: true, accessExpiresAt: true },
   });
   if (live.length === 0) return [];
   const markers = deps.redis.multi();
-  for (const s of live) markers.set(revokedSessionKey(s.id), "1", "EX", s.accessTokenTtlSeconds + REVOKED_MARKER_SLACK_SECONDS);
+  for (const s of live) markers.set(revokedSessionKey(s.id), "1", "EX", revokedMarkerTtl(s.accessExpiresAt));
   const replies = await markers.exec();
   if (!replies || replies.some(([err]) => err)) throw new Error("could not write the revoked-session markers");
   const ids = live.map((s) => s.id);

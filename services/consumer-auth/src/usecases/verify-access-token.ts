@@ -3,21 +3,17 @@ import type { AccessTokenClaims } from "../tokens/token-service.js";
 
 export type { AccessTokenClaims };
 
-/** Redis key marking a session revoked until its last access token expires. */
-export function revokedSessionKey(sessionId: string): string {
-  return `revoked:sess:${sessionId}`;
-}
+export { revokedSessionKey } from "../tokens/revocations.js";
 
 /**
  * Verifies a bearer access token: EdDSA signature with a live signing key, issuer, exp, and not
- * revoked (one Redis EXISTS; no Postgres). Returns the claims, or null for any bad token.
- * Throws (503) only when Redis cannot be asked.
+ * revoked (one Redis MGET; Postgres only to rebuild a revoked set Redis lost). Returns the claims,
+ * or null for any bad token. Throws (503) when Redis cannot be asked (at once while it is down).
  */
-export async function verifyAccessToken(deps: Pick<AppDeps, "tokens" | "redis">, token: string): Promise<AccessTokenClaims | null> {
+export async function verifyAccessToken(deps: Pick<AppDeps, "tokens" | "revocations">, token: string): Promise<AccessTokenClaims | null> {
   const claims = await deps.tokens.verify(token);
   if (!claims) return null;
-  const revoked = await deps.redis.exists(revokedSessionKey(claims.sessionId));
-  return revoked ? null : claims;
+  return (await deps.revocations.isRevoked(claims.sessionId)) ? null : claims;
 }
 
 /** The bearer token of an `Authorization: Bearer …` header, or null. */

@@ -22,7 +22,7 @@ export interface VerifyOtpInput {
   accessToken?: string | null;
 }
 
-type Deps = Pick<AppDeps, "prisma" | "tokens" | "relay" | "redis">;
+type Deps = Pick<AppDeps, "prisma" | "tokens" | "relay" | "redis" | "revocations">;
 
 /**
  * Checks and consumes the code (one atomic Redis step), then signs in the consumer owning the
