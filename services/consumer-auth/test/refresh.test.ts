@@ -6,7 +6,7 @@ import { decodePart, startWorld, type World } from "./helpers.js";
 
 let w: World;
 beforeAll(async () => {
-  w = await startWorld({ env: { REFRESH_REUSE_GRACE_SECONDS: "1" } });
+  w = await startWorld({ env: { REFRESH_REUSE_GRACE_SECONDS: "3" } });
 });
 afterAll(async () => {
   await w?.stop();
@@ -85,7 +85,7 @@ test("reuse after the grace window revokes the whole session and publishes the e
     const g = await guest();
     const r = await refresh(g.refreshToken);
     expect(r.status).toBe(200);
-    await new Promise((res) => setTimeout(res, 1_300));
+    await new Promise((res) => setTimeout(res, 3_300));
     const reuse = await refresh(g.refreshToken);
     expect(reuse.status).toBe(401);
     expect(reuse.body.error).toBe("refresh_token_reused");
