@@ -71,7 +71,11 @@ describe("admin-key as real processes", () => {
     await db.connect();
     try {
       const { rows } = await db.query(`SELECT migration_name FROM "${iso.schema("admin_key")}"."_prisma_migrations"`);
-      expect(rows.map((r) => r.migration_name).sort()).toEqual(["20261122041000_init", "20261122060000_settings_per_mode"]);
+      expect(rows.map((r) => r.migration_name).sort()).toEqual([
+        "20261122041000_init",
+        "20261122060000_settings_per_mode",
+        "20261202090300_session_lifetime",
+      ]);
     } finally {
       await db.end();
     }
