@@ -196,3 +196,26 @@ test("withdrawing a rotated-in key before it signs: it never signs, and the curr
   await new Promise((r) => setTimeout(r, Math.max(0, row.activatesAt.getTime() - Date.now()) + 1_200));
   for (const app of apps()) expect(kidOf((await guest(app)).accessToken)).toBe(current);
 }, 60_000);
+
+test("when no key may sign any more (every key withdrawn by hand in SQL), the instances create exactly one that signs at once", async () => {
+  const before = w.ca.deps.tokens.activeKid;
+  await w.ca.deps.prisma.signingKey.updateMany({ where: { withdrawnAt: null }, data: { withdrawnAt: new Date() } });
+  // Both instances notice at their next periodic reload (1 s here) and agree on one new key that
+  // signs at once (not after the publication delay: there is nothing else to sign with).
+  await eventually(async () => {
+    const kids = await Promise.all(
+      apps().map(
+        async (app) =>
+          (await request(app).post("/api/v1/auth/guest").set("X-Publishable-Key", w.orgA.keys.publishable.live)).body.accessToken,
+      ),
+    );
+    return (
+      kids.every((t) => typeof t === "string") &&
+      new Set(kids.map((t) => kidOf(t as string))).size === 1 &&
+      kidOf(kids[0] as string) !== before
+    );
+  }, 3_500); // less than a rotated-in key's 4 s publication delay: the new key signs at once
+  expect(await w.ca.deps.prisma.signingKey.count({ where: { withdrawnAt: null } })).toBe(1);
+  const kid = w.ca.deps.tokens.activeKid ?? "";
+  for (const app of apps()) expect(await jwksKids(app)).toEqual([kid]);
+}, 60_000);

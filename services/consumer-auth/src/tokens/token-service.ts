@@ -139,7 +139,9 @@ export class TokenService {
     const tick = async () => {
       try {
         await this.reload();
-        if (this.rotationDue()) await this.rotate({ onlyIfDue: true });
+        // No key signs now (every candidate withdrawn or retired): one that signs at once, under the lock.
+        if (!this.signerAt(Date.now())) await this.ensureSigner();
+        else if (this.rotationDue()) await this.rotate({ onlyIfDue: true });
       } catch (err) {
         this.opts.logger.warn({ err: (err as Error).message }, "signing key refresh failed");
       }
