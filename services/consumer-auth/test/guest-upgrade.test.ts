@@ -1,5 +1,6 @@
 import { EventType } from "@authplane/contracts";
 import { eventually } from "@authplane/service-kit/testing";
+import { Redis } from "ioredis";
 import request from "supertest";
 import { normalizeIdentity } from "../src/otp/normalize-identity.js";
 import { createOtpServices } from "../src/otp/otp-services.js";
@@ -59,6 +60,21 @@ function refresh(token: string) {
   return request(w.ca.app).post("/api/v1/auth/refresh").set("X-Publishable-Key", pk()).send({ refreshToken: token });
 }
 
+/** Deletes every Redis key of this test file (the shared Redis server is never flushed as a whole). */
+async function flushTestKeys(): Promise<void> {
+  const redis = new Redis(w.iso.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${w.iso.redisPrefix}*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** What the attacker still holds must all be refused; the victim's new session must work. */
 async function expectAttackerLockedOut(
   planted: Awaited<ReturnType<typeof plantGuest>>,
@@ -74,6 +90,14 @@ async function expectAttackerLockedOut(
     expect((await check(token)).status).toBe(401);
     expect((await introspect(token)).body).toEqual({ active: false });
   }
+  // Redis loses its data (restart without persistence, failover, eviction): still refused, because
+  // Postgres records the upgrade's revocations and the revoked set is rebuilt from it.
+  await flushTestKeys();
+  for (const token of [planted.plantedAccessToken, planted.deviceAccessToken]) {
+    expect((await check(token)).status).toBe(401);
+    expect((await introspect(token)).body).toEqual({ active: false });
+  }
+  expect((await refresh(planted.plantedRefreshToken)).status).toBe(401);
   // The session is revoked in Postgres with its reason, and sessions.v1.revoked is published.
   const row = await w.ca.deps.prisma.session.findUniqueOrThrow({ where: { id: planted.sessionId } });
   expect(row.revokedAt).toBeInstanceOf(Date);

@@ -5,7 +5,7 @@ import { appError, ErrorCatalog } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { EXCHANGE_CODE_PATTERN, ExchangeCodeData, exchangeCodeKey } from "./authorize-external.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
-import { revokeGuestSessionsForUpgrade } from "./revoke-session.js";
+import { type RevokedSession, revokeGuestSessionsForUpgrade, rewriteRevokedMarkers } from "./revoke-session.js";
 import type { AccessTokenClaims } from "./verify-access-token.js";
 
 /**
@@ -51,6 +51,7 @@ export async function exchangeCode(
     subject: data.subject,
   };
   for (let attempt = 0; ; attempt++) {
+    let revoked: RevokedSession[] = [];
     try {
       const result = await deps.prisma.$transaction(async (tx) => {
         const existing = await tx.externalIdentity.findUnique({ where: { organizationId_mode_provider_issuer_subject: identityWhere } });
@@ -81,7 +82,11 @@ export async function exchangeCode(
             data: { id: `eid_${ulid()}`, ...identityWhere, consumerId: guest.id, claims: data.claims as Prisma.InputJsonObject },
           });
           // The guest's earlier sessions (the calling one too) die with the upgrade.
-          await revokeGuestSessionsForUpgrade(deps, tx, { consumerId: guest.id, organizationId: key.organizationId, mode: key.mode });
+          revoked = await revokeGuestSessionsForUpgrade(deps, tx, {
+            consumerId: guest.id,
+            organizationId: key.organizationId,
+            mode: key.mode,
+          });
           const upgraded: ConsumerUpgradedData = { consumerId: guest.id, via: "external", email: email ?? guest.email, phone: guest.phone };
           const extraEvents: EventEnvelope[] = [newEvent(EventType.consumerUpgraded, scope, upgraded)];
           return issueSession(deps, {
@@ -103,6 +108,7 @@ export async function exchangeCode(
         return session;
       });
       deps.relay.kick();
+      await rewriteRevokedMarkers(deps, revoked);
       return result;
     } catch (err) {
       // Two exchanges creating the same identity (or email) at once: retry once, it then exists.

@@ -53,14 +53,15 @@ export async function revokeSession(
  * a refresh or access token planted on a shared device cannot follow the new owner into the
  * account. Same order as `revokeSession`: the Redis markers first (a Redis failure aborts the
  * upgrade: 503, nothing committed), then the session rows, then their refresh tokens, with one
- * `sessions.v1.revoked` (`reason: "guest_upgrade"`) per session in the outbox. The caller kicks the
- * relay after commit. Returns the revoked session ids.
+ * `sessions.v1.revoked` (`reason: "guest_upgrade"`) per session in the outbox. After the commit
+ * the caller kicks the relay and calls `rewriteRevokedMarkers` with the returned sessions (as
+ * `revokeSession` does: a Redis flush between the first write and the commit cannot lose them).
  */
 export async function revokeGuestSessionsForUpgrade(
   deps: Pick<AppDeps, "redis">,
   tx: Prisma.TransactionClient,
   guest: { consumerId: string; organizationId: string; mode: Mode },
-): Promise<string[]> {
+): Promise<RevokedSession[]> {
   const live = await tx.session.findMany({
     where: { consumerId: guest.consumerId, revokedAt: null },
     select: { id: true, accessExpiresAt: true },
@@ -75,7 +76,7 @@ export async function revokeGuestSessionsForUpgrade(
   const revoked = await tx.session.updateManyAndReturn({
     where: { id: { in: ids }, revokedAt: null },
     data: { revokedAt: now, revokedReason: "guest_upgrade" },
-    select: { id: true },
+    select: { id: true, accessExpiresAt: true },
   });
   await tx.refreshToken.updateMany({ where: { sessionId: { in: ids }, revokedAt: null }, data: { revokedAt: now } });
   const scope = { organizationId: guest.organizationId, mode: guest.mode };
@@ -84,5 +85,21 @@ export async function revokeGuestSessionsForUpgrade(
     return newEvent(EventType.sessionRevoked, scope, data);
   });
   if (events.length > 0) await tx.outboxEvent.createMany({ data: events.map(outboxData) });
-  return revoked.map((s) => s.id);
+  return revoked;
+}
+
+export interface RevokedSession {
+  id: string;
+  accessExpiresAt: Date;
+}
+
+/**
+ * Writes the revoked markers of committed revocations again. Best effort: if Redis is down now,
+ * checks fail closed (503) and the set is rebuilt from Postgres when it returns.
+ */
+export async function rewriteRevokedMarkers(deps: Pick<AppDeps, "redis">, sessions: RevokedSession[]): Promise<void> {
+  if (sessions.length === 0) return;
+  const markers = deps.redis.multi();
+  for (const s of sessions) markers.set(revokedSessionKey(s.id), "1", "EX", revokedMarkerTtl(s.accessExpiresAt));
+  await markers.exec().catch(() => {});
 }

@@ -10,7 +10,7 @@ import { OtpErrors, otpError } from "../otp/otp-errors.js";
 import type { OtpServices } from "../otp/otp-services.js";
 import { isUniqueViolation } from "../otp/unique-violation.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
-import { revokeGuestSessionsForUpgrade } from "./revoke-session.js";
+import { type RevokedSession, revokeGuestSessionsForUpgrade, rewriteRevokedMarkers } from "./revoke-session.js";
 import { verifyAccessToken } from "./verify-access-token.js";
 
 export interface VerifyOtpInput {
@@ -138,6 +138,7 @@ async function upgradeGuest(
     via: "otp",
     ...(identity.kind === "email" ? { email: identity.value } : { phone: identity.value }),
   };
+  let revoked: RevokedSession[] = [];
   try {
     const session = await deps.prisma.$transaction(async (tx) => {
       const { count } = await tx.consumer.updateMany({
@@ -146,7 +147,11 @@ async function upgradeGuest(
       });
       if (count !== 1) return null;
       // The guest's earlier sessions (the calling one too) die with the upgrade.
-      await revokeGuestSessionsForUpgrade(deps, tx, { consumerId: guestId, organizationId: scope.organizationId, mode: scope.mode });
+      revoked = await revokeGuestSessionsForUpgrade(deps, tx, {
+        consumerId: guestId,
+        organizationId: scope.organizationId,
+        mode: scope.mode,
+      });
       return issueSession(deps, {
         ...base,
         tx,
@@ -154,7 +159,10 @@ async function upgradeGuest(
         extraEvents: [newEvent(EventType.consumerUpgraded, scope, data)],
       });
     });
-    if (session) deps.relay.kick();
+    if (session) {
+      deps.relay.kick();
+      await rewriteRevokedMarkers(deps, revoked);
+    }
     return session;
   } catch (err) {
     if (isUniqueViolation(err)) return null;
