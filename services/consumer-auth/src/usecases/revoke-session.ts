@@ -1,5 +1,5 @@
 import { type EventEnvelope, EventType, type Mode, type SessionRevokedData } from "@authplane/contracts";
-import { newEvent } from "@authplane/service-kit";
+import { DependencyUnavailableError, newEvent } from "@authplane/service-kit";
 import { outboxData } from "../events/outbox.js";
 import type { AppDeps } from "../deps.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -70,7 +70,8 @@ export async function revokeGuestSessionsForUpgrade(
   const markers = deps.redis.multi();
   for (const s of live) markers.set(revokedSessionKey(s.id), "1", "EX", revokedMarkerTtl(s.accessExpiresAt));
   const replies = await markers.exec();
-  if (!replies || replies.some(([err]) => err)) throw new Error("could not write the revoked-session markers");
+  const failed = !replies ? new Error("transaction discarded") : replies.find(([err]) => err)?.[0];
+  if (failed) throw new DependencyUnavailableError("redis", failed);
   const ids = live.map((s) => s.id);
   const now = new Date();
   const revoked = await tx.session.updateManyAndReturn({
