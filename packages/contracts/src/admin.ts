@@ -1,11 +1,15 @@
 import { z } from "zod";
 import { KeyKind, Mode } from "./ids.js";
-import { OrganizationSettings, WebAuthnSettings } from "./keys.js";
+import { MAX_ALLOWED_ORIGINS, OrganizationSettings, WebAuthnSettings } from "./keys.js";
 
 /**
  * admin-key: operator API, the organization's own Admin API (secret key), `orgs.v1.get` and the
  * data of organization/key events. Key strings appear only in responses that create them.
  */
+
+/** Allowed origins as sent (validated and normalised by admin-key: see its README). */
+export const AllowedOriginsInput = z.array(z.string().max(2048)).max(MAX_ALLOWED_ORIGINS);
+export type AllowedOriginsInput = z.infer<typeof AllowedOriginsInput>;
 
 /** Bounds of the per-organization token lifetimes (seconds). */
 export const TokenTtlBounds = {
@@ -19,6 +23,8 @@ export const TokenTtlBounds = {
 export const CreateOrganizationRequest = z.object({
   name: z.string().trim().min(1).max(200),
   webauthn: WebAuthnSettings.optional(),
+  /** Consumer-API browser origins of both modes (see OrganizationSettings.allowedOrigins). */
+  allowedOrigins: AllowedOriginsInput.optional(),
 });
 export type CreateOrganizationRequest = z.infer<typeof CreateOrganizationRequest>;
 
@@ -107,6 +113,8 @@ export const UpdateSettingsRequest = z
     refreshTokenTtlSeconds: z.number().int().min(TokenTtlBounds.refresh.min).max(TokenTtlBounds.refresh.max).optional(),
     sessionLifetimeSeconds: z.number().int().min(TokenTtlBounds.session.min).max(TokenTtlBounds.session.max).optional(),
     webauthn: WebAuthnSettings.nullable().optional(),
+    /** Replaces the list (`[]` clears it). */
+    allowedOrigins: AllowedOriginsInput.optional(),
   })
   .strict();
 export type UpdateSettingsRequest = z.infer<typeof UpdateSettingsRequest>;
@@ -126,7 +134,13 @@ export const OrgGetReply = z.discriminatedUnion("found", [
 export type OrgGetReply = z.infer<typeof OrgGetReply>;
 
 /** Names of the settings fields a PATCH can change. */
-export const SettingsField = z.enum(["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "sessionLifetimeSeconds", "webauthn"]);
+export const SettingsField = z.enum([
+  "accessTokenTtlSeconds",
+  "refreshTokenTtlSeconds",
+  "sessionLifetimeSeconds",
+  "webauthn",
+  "allowedOrigins",
+]);
 export type SettingsField = z.infer<typeof SettingsField>;
 
 /**

@@ -12,6 +12,9 @@ export type WebAuthnSettings = z.infer<typeof WebAuthnSettings>;
 /** Default absolute lifetime of a consumer session (30 days). */
 export const DEFAULT_SESSION_LIFETIME_SECONDS = 2_592_000;
 
+/** Most browser origins one organization (in one mode) may list for the consumer API. */
+export const MAX_ALLOWED_ORIGINS = 50;
+
 /** Per-organization settings other services need. */
 export const OrganizationSettings = z.object({
   accessTokenTtlSeconds: z.number().int().positive(),
@@ -23,6 +26,12 @@ export const OrganizationSettings = z.object({
    */
   sessionLifetimeSeconds: z.number().int().positive().default(DEFAULT_SESSION_LIFETIME_SECONDS),
   webauthn: WebAuthnSettings.nullable(),
+  /**
+   * Browser origins (`scheme://host[:port]`, normalised as browsers send them in `Origin`) whose
+   * pages may call the consumer API (seed 000) with this mode's publishable key. Empty: no
+   * cross-origin page may. Defaults to `[]` so a reply from an admin-key without the field parses.
+   */
+  allowedOrigins: z.array(z.string().max(2048)).max(MAX_ALLOWED_ORIGINS).default([]),
 });
 export type OrganizationSettings = z.infer<typeof OrganizationSettings>;
 

@@ -1,4 +1,5 @@
 export * from "./core.js";
+export * from "./cors.js";
 export * from "./env.js";
 export * from "./errors.js";
 export * from "./http.js";

@@ -12,6 +12,8 @@ import type { Store } from "./store.js";
 import { createOrganization } from "./usecases/create-organization.js";
 import { getOrganization, listOrganizations } from "./usecases/get-organization.js";
 import { listApiKeys, revokeApiKey, rotateApiKey, scopeOfKey } from "./usecases/manage-api-keys.js";
+import { getSettings, updateSettings } from "./usecases/update-settings.js";
+import { validateAllowedOrigins } from "./usecases/validate-allowed-origins.js";
 import { verifyApiKey } from "./usecases/verify-api-key.js";
 
 /**
@@ -27,6 +29,11 @@ const DevOrgFile = z.object({
 });
 
 const DEV_WEBAUTHN = { rpId: "localhost", rpName: "Authplane Dev", origins: ["http://localhost:8080"] };
+/**
+ * Pages that may call the consumer API with the development keys: the gateway under both of its
+ * local names (a page on one calling the API on the other is a real cross-origin call).
+ */
+const DEV_ALLOWED_ORIGINS = ["http://localhost:8080", "http://127.0.0.1:8080"];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const env = loadEnvOrExit(CliEnv);
@@ -50,6 +57,7 @@ function printOrganization(org: OrganizationView, keys?: OrganizationKeys): void
     out(`  ${mode} refresh token ttl  ${s.refreshTokenTtlSeconds}s`);
     out(`  ${mode} session lifetime   ${s.sessionLifetimeSeconds}s`);
     if (s.webauthn) out(`  ${mode} webauthn           ${s.webauthn.rpId} (${s.webauthn.origins.join(", ")})`);
+    if (s.allowedOrigins.length) out(`  ${mode} allowed origins    ${s.allowedOrigins.join(", ")}`);
   }
   if (keys) {
     out();
@@ -73,21 +81,21 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Is the dev-org file still good: its organization exists and its four keys still verify? */
-async function devOrgStillValid(store: Store, file: string): Promise<boolean> {
+/** Is the dev-org file still good (its organization exists and its four keys still verify)? Its organization id, or null. */
+async function devOrgStillValid(store: Store, file: string): Promise<string | null> {
   let parsed: z.infer<typeof DevOrgFile>;
   try {
     parsed = DevOrgFile.parse(JSON.parse(await readFile(file, "utf8")));
   } catch {
-    return false;
+    return null;
   }
-  if (!(await getOrganization(store.prisma, parsed.organization.id))) return false;
+  if (!(await getOrganization(store.prisma, parsed.organization.id))) return null;
   const { publishable, secret } = parsed.keys;
   for (const key of [publishable.live, publishable.test, secret.live, secret.test]) {
     const v = await verifyApiKey(store.prisma, key);
-    if (!v || v.reply.organizationId !== parsed.organization.id) return false;
+    if (!v || v.reply.organizationId !== parsed.organization.id) return null;
   }
-  return true;
+  return parsed.organization.id;
 }
 
 export function buildCli(): Command {
@@ -100,9 +108,10 @@ export function buildCli(): Command {
     .option("--rp-id <rpId>", "WebAuthn relying party id (host name)")
     .option("--rp-name <rpName>", "WebAuthn relying party name")
     .option("--origin <origin>", "allowed WebAuthn origin (repeatable)", collect, [])
-    .action(async (name: string, opts: { rpId?: string; rpName?: string; origin: string[] }) => {
+    .option("--allowed-origin <origin>", "browser origin allowed to call the consumer API, both modes (repeatable)", collect, [])
+    .action(async (name: string, opts: { rpId?: string; rpName?: string; origin: string[]; allowedOrigin: string[] }) => {
       const webauthn = opts.rpId ? { rpId: opts.rpId, rpName: opts.rpName ?? name, origins: opts.origin } : undefined;
-      const created = await withStore((store) => createOrganization(store, { name, webauthn }));
+      const created = await withStore((store) => createOrganization(store, { name, webauthn, allowedOrigins: opts.allowedOrigin }));
       printOrganization(created.organization, created.keys);
     });
   org
@@ -153,11 +162,23 @@ export function buildCli(): Command {
     .command("dev-org")
     .description("ensure the development organization exists and its keys are in --file (idempotent)")
     .requiredOption("--file <path>", "JSON file with the organization and its keys (mode 0600)")
-    .action(async (opts: { file: string }) => {
+    .option("--allowed-origin <origin>", "another browser origin allowed to call the consumer API (repeatable)", collect, [])
+    .action(async (opts: { file: string; allowedOrigin: string[] }) => {
       const file = path.resolve(opts.file);
+      const wanted = validateAllowedOrigins([...DEV_ALLOWED_ORIGINS, ...opts.allowedOrigin]);
       await withStore(async (store) => {
-        if (await devOrgStillValid(store, file)) return;
-        const created = await createOrganization(store, { name: "Development", webauthn: DEV_WEBAUTHN });
+        const existing = await devOrgStillValid(store, file);
+        if (existing) {
+          // An organization made by an older dev-org (or trimmed by hand) gets the dev origins back.
+          for (const mode of ["live", "test"] as const) {
+            const scope = { organizationId: existing, mode };
+            const { allowedOrigins } = await getSettings(store, scope);
+            const missing = wanted.filter((o) => !allowedOrigins.includes(o));
+            if (missing.length) await updateSettings(store, scope, { allowedOrigins: [...allowedOrigins, ...missing] });
+          }
+          return;
+        }
+        const created = await createOrganization(store, { name: "Development", webauthn: DEV_WEBAUTHN, allowedOrigins: wanted });
         const content = {
           organization: { id: created.organization.id, name: created.organization.name },
           keys: created.keys,

@@ -28,6 +28,8 @@ export interface AdminKeyTestHandle {
     name?: string;
     webauthn?: { rpId: string; rpName: string; origins: string[] };
     settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number; sessionLifetimeSeconds?: number };
+    /** Consumer-API browser origins of both modes. */
+    allowedOrigins?: string[];
   }): Promise<CreatedOrganization>;
   stop(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startAdminKeyInProcess(
         name: input.name ?? "Test Organization",
         webauthn: input.webauthn,
         settings: input.settings,
+        allowedOrigins: input.allowedOrigins,
       }),
     stop: () => {
       stopped ??= closeDeps(deps);

@@ -16,13 +16,14 @@ export const DEFAULT_SETTINGS = {
 } as const;
 
 export function settingsView(row: SettingsRow | null | undefined): OrganizationSettings {
-  if (!row) return { ...DEFAULT_SETTINGS, webauthn: null };
+  if (!row) return { ...DEFAULT_SETTINGS, webauthn: null, allowedOrigins: [] };
   return {
     accessTokenTtlSeconds: row.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: row.refreshTokenTtlSeconds,
     sessionLifetimeSeconds: row.sessionLifetimeSeconds,
     webauthn:
       row.webauthnRpId && row.webauthnRpName ? { rpId: row.webauthnRpId, rpName: row.webauthnRpName, origins: row.webauthnOrigins } : null,
+    allowedOrigins: row.allowedOrigins,
   };
 }
 

@@ -249,7 +249,13 @@ describe("settings", () => {
     const auth = bearer(org.keys.secret.live);
     const got = await request(admin.app).get("/api/v1/organizations/current/settings").set(auth).expect(200);
     expect(got.body).toEqual({
-      settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 2592000, sessionLifetimeSeconds: 2592000, webauthn: null },
+      settings: {
+        accessTokenTtlSeconds: 3600,
+        refreshTokenTtlSeconds: 2592000,
+        sessionLifetimeSeconds: 2592000,
+        webauthn: null,
+        allowedOrigins: [],
+      },
     });
     const patched = await request(admin.app)
       .patch("/api/v1/organizations/current/settings")
@@ -264,6 +270,7 @@ describe("settings", () => {
       refreshTokenTtlSeconds: 2592000,
       sessionLifetimeSeconds: 2592000,
       webauthn: { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example", "https://www.shop.example"] },
+      allowedOrigins: [],
     });
     const msg = await nc.request(iso.subjects.orgGet, JSON.stringify({ organizationId: org.organization.id }), { timeout: 2000 });
     expect(msg.json()).toMatchObject({ found: true, settings: { accessTokenTtlSeconds: 900 } });

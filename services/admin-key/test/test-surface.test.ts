@@ -65,7 +65,13 @@ describe("startAdminKeyForTest (the surface other services use)", () => {
     expect(reply).toEqual({
       found: true,
       organization: { id: created.organization.id, name: created.organization.name },
-      settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 2592000, sessionLifetimeSeconds: 2592000, webauthn: null },
+      settings: {
+        accessTokenTtlSeconds: 3600,
+        refreshTokenTtlSeconds: 2592000,
+        sessionLifetimeSeconds: 2592000,
+        webauthn: null,
+        allowedOrigins: [],
+      },
     });
     const missing = await nc.request(iso.subjects.orgGet, JSON.stringify({ organizationId: "org_nope" }), { timeout: 2000 });
     expect(missing.json()).toEqual({ found: false });

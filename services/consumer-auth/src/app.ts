@@ -3,6 +3,7 @@ import { type Express, Router } from "express";
 import { demoRouter } from "./demo/router.js";
 import type { AppDeps } from "./deps.js";
 import { limitByIp } from "./http/auth.js";
+import { BROWSER_PATHS, browserCorsEcho, browserPreflight } from "./http/cors.js";
 import { externalRouter } from "./routes/external.js";
 import { guestRouter } from "./routes/guest.js";
 import { introspectRouter } from "./routes/introspect.js";
@@ -28,6 +29,11 @@ export function createApp(deps: AppDeps): Express {
   // Gateway/internal endpoints first: they are called once per proxied request from the gateway,
   // so a per-client-IP budget does not apply (introspect is limited per key instead).
   auth.use(introspectRouter(deps));
+  // CORS for the endpoints customers' pages call: preflights are answered before the per-IP
+  // limit (no key, no state, nothing to protect); the actual request's Origin is echoed first so
+  // that 401/429/503 stay readable, and checked against the organization once its key is known.
+  auth.options(BROWSER_PATHS, browserPreflight);
+  auth.use(BROWSER_PATHS, browserCorsEcho);
   auth.use(limitByIp(deps));
   auth.use(guestRouter(deps));
   auth.use(otpRouter(deps));

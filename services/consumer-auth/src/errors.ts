@@ -37,6 +37,11 @@ export const ErrorCatalog = {
     code: "identity_conflict",
     message: "The identity is linked to another consumer and cannot be attached to this guest.",
   },
+  originNotAllowed: {
+    status: 403,
+    code: "origin_not_allowed",
+    message: "This page's origin is not one of the organization's allowed origins for this key's mode.",
+  },
   rateLimited: { status: 429, code: "rate_limited" },
 } as const;
 

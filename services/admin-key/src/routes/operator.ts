@@ -1,4 +1,4 @@
-import { CreateOrganizationRequest, OrganizationId } from "@authplane/contracts";
+import { CreateOrganizationRequest, Mode, OrganizationId, UpdateSettingsRequest } from "@authplane/contracts";
 import { parseInput } from "@authplane/service-kit";
 import { Router } from "express";
 import { z } from "zod";
@@ -6,6 +6,7 @@ import type { AppDeps } from "../deps.js";
 import { AdminErrors } from "../errors.js";
 import { createOrganization } from "../usecases/create-organization.js";
 import { getOrganization, listOrganizations } from "../usecases/get-organization.js";
+import { getSettings, type SettingsScope, updateSettings } from "../usecases/update-settings.js";
 import { requireOperator } from "./auth.js";
 
 const ListQuery = z.object({
@@ -35,6 +36,28 @@ export function operatorRouter(deps: AppDeps): Router {
     const org = await getOrganization(deps.prisma, id);
     if (!org) throw AdminErrors.organizationNotFound();
     res.json({ organization: org });
+  });
+
+  /**
+   * One mode's settings of any organization: what its secret key of that mode reads and PATCHes
+   * at /organizations/current/settings (same body, same validation, same event).
+   */
+  const scopeOf = (params: Record<string, unknown>): SettingsScope => {
+    const organizationId = params.id;
+    if (typeof organizationId !== "string" || !OrganizationId.safeParse(organizationId).success) throw AdminErrors.organizationNotFound();
+    const mode = Mode.safeParse(params.mode);
+    if (!mode.success) throw AdminErrors.organizationNotFound();
+    return { organizationId, mode: mode.data };
+  };
+
+  router.get("/:id/settings/:mode", auth, async (req, res) => {
+    res.json({ settings: await getSettings(deps.store, scopeOf(req.params)) });
+  });
+
+  router.patch("/:id/settings/:mode", auth, async (req, res) => {
+    const scope = scopeOf(req.params);
+    const patch = parseInput(UpdateSettingsRequest, req.body ?? {});
+    res.json({ settings: await updateSettings(deps.store, scope, patch) });
   });
 
   return router;

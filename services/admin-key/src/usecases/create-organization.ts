@@ -14,12 +14,15 @@ import { outboxData } from "../events/outbox.js";
 import { generateApiKey } from "../api-key-format.js";
 import type { Store } from "../store.js";
 import { DEFAULT_SETTINGS, organizationView } from "../views.js";
+import { validateAllowedOrigins } from "./validate-allowed-origins.js";
 import { validateWebAuthn } from "./validate-webauthn.js";
 
 export interface CreateOrganizationInput {
   name: string;
   webauthn?: WebAuthnSettings;
   settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number; sessionLifetimeSeconds?: number };
+  /** Consumer-API browser origins, for both modes. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface CreatedOrganizationResult {
@@ -36,6 +39,7 @@ export async function createOrganization(store: Store, input: CreateOrganization
   const name = input.name.trim();
   if (!name || name.length > 200) throw new ValidationError([{ path: ["name"], message: "must be 1 to 200 characters" }]);
   const webauthn = input.webauthn ? validateWebAuthn(input.webauthn) : null;
+  const allowedOrigins = validateAllowedOrigins(input.allowedOrigins ?? []);
   const access = input.settings?.accessTokenTtlSeconds ?? DEFAULT_SETTINGS.accessTokenTtlSeconds;
   const refresh = input.settings?.refreshTokenTtlSeconds ?? DEFAULT_SETTINGS.refreshTokenTtlSeconds;
   const lifetime = input.settings?.sessionLifetimeSeconds ?? DEFAULT_SETTINGS.sessionLifetimeSeconds;
@@ -61,6 +65,7 @@ export async function createOrganization(store: Store, input: CreateOrganization
             webauthnRpId: webauthn?.rpId ?? null,
             webauthnRpName: webauthn?.rpName ?? null,
             webauthnOrigins: webauthn?.origins ?? [],
+            allowedOrigins,
           })),
         },
       },

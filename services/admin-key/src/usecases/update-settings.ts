@@ -5,6 +5,7 @@ import { outboxData } from "../events/outbox.js";
 import type { Store } from "../store.js";
 import { settingsOfMode, settingsView } from "../views.js";
 import { assertTtls } from "./create-organization.js";
+import { validateAllowedOrigins } from "./validate-allowed-origins.js";
 import { validateWebAuthn } from "./validate-webauthn.js";
 
 /**
@@ -25,16 +26,18 @@ export async function getSettings(store: Store, scope: SettingsScope): Promise<O
   return settingsOfMode(org.settings, scope.mode);
 }
 
-const FIELDS: SettingsField[] = ["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "sessionLifetimeSeconds", "webauthn"];
+const FIELDS: SettingsField[] = ["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "sessionLifetimeSeconds", "webauthn", "allowedOrigins"];
 
 /**
- * Updates the token lifetimes, the session lifetime and/or the WebAuthn relying party of ONE mode, and announces it
+ * Updates the token lifetimes, the session lifetime, the WebAuthn relying party and/or the consumer
+ * API's allowed browser origins of ONE mode, and announces it
  * (`organizations.v1.settings_updated` with that mode in the envelope; it also drops the
  * organization from callers' key caches).
  */
 export async function updateSettings(store: Store, scope: SettingsScope, patch: UpdateSettingsRequest): Promise<OrganizationSettings> {
   const { organizationId, mode } = scope;
   const webauthn = patch.webauthn ? validateWebAuthn(patch.webauthn) : patch.webauthn;
+  const allowedOrigins = patch.allowedOrigins === undefined ? undefined : validateAllowedOrigins(patch.allowedOrigins);
   const settings = await store.prisma.$transaction(async (tx) => {
     // Lock the row so that two concurrent patches cannot combine into an invalid pair of TTLs.
     // (an UPDATE holds the row lock until the transaction ends).
@@ -50,6 +53,7 @@ export async function updateSettings(store: Store, scope: SettingsScope, patch: 
       webauthn === undefined
         ? {}
         : { webauthnRpId: webauthn?.rpId ?? null, webauthnRpName: webauthn?.rpName ?? null, webauthnOrigins: webauthn?.origins ?? [] };
+    const originsData = allowedOrigins === undefined ? {} : { allowedOrigins };
     const row = await tx.organizationSettings.upsert({
       where: { organizationId_mode: { organizationId, mode } },
       create: {
@@ -59,12 +63,14 @@ export async function updateSettings(store: Store, scope: SettingsScope, patch: 
         refreshTokenTtlSeconds: refresh,
         sessionLifetimeSeconds: lifetime,
         ...webauthnData,
+        ...originsData,
       },
       update: {
         accessTokenTtlSeconds: access,
         refreshTokenTtlSeconds: refresh,
         sessionLifetimeSeconds: lifetime,
         ...webauthnData,
+        ...originsData,
         updatedAt: new Date(),
       },
     });

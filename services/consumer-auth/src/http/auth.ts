@@ -4,6 +4,7 @@ import { clientIp } from "@authplane/service-kit";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
+import { assertOriginAllowed } from "./cors.js";
 import { bearerToken } from "../usecases/verify-access-token.js";
 
 /** The key verified by `requirePublishableKey` / `requireSecretKey` for this request. */
@@ -28,13 +29,18 @@ async function checkKey(deps: AppDeps, key: string): Promise<VerifiedKey | null>
   return deps.keyVerifier.verify(key);
 }
 
-/** `X-Publishable-Key: pk_…` (valid, unexpired, publishable) -> res.locals.verifiedKey; else 401. */
+/**
+ * `X-Publishable-Key: pk_…` (valid, unexpired, publishable) -> res.locals.verifiedKey; else 401.
+ * A browser page on another origin must be one of the key's organization's allowed origins
+ * (of the key's mode): else 403 `origin_not_allowed` before anything else happens.
+ */
 export function requirePublishableKey(deps: AppDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const raw = req.headers["x-publishable-key"];
     if (typeof raw !== "string" || !raw.startsWith("pk_")) throw appError(ErrorCatalog.authenticationRequired);
     const key = await checkKey(deps, raw.trim());
     if (key?.kind !== "publishable") throw appError(ErrorCatalog.authenticationRequired);
+    assertOriginAllowed(req, res, key.settings);
     res.locals.verifiedKey = key;
     next();
   };

@@ -1,8 +1,10 @@
 import { parseApiKeyPrefix } from "@authplane/contracts";
+import { crossOrigin } from "@authplane/service-kit";
 import { Router } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
 import { sameScope } from "../http/auth.js";
+import { assertOriginAllowed, organizationSettings } from "../http/cors.js";
 import { revokeSession } from "../usecases/revoke-session.js";
 import { bearerToken, verifyAccessToken } from "../usecases/verify-access-token.js";
 
@@ -11,6 +13,7 @@ export function logoutRouter(deps: AppDeps): Router {
   /**
    * POST /logout with `Authorization: Bearer <access token>` -> 204. When the client also sends
    * its X-Publishable-Key (the SDKs do), the token must belong to that key's organization and mode.
+   * A page on another origin must be allowed by the token's organization.
    */
   router.post("/logout", async (req, res) => {
     const token = bearerToken(req.headers.authorization);
@@ -20,7 +23,12 @@ export function logoutRouter(deps: AppDeps): Router {
     if (typeof pk === "string") {
       const key = parseApiKeyPrefix(pk) ? await deps.keyVerifier.verify(pk) : null;
       if (key?.kind !== "publishable") throw appError(ErrorCatalog.authenticationRequired);
+      assertOriginAllowed(req, res, key.settings);
       if (!sameScope(key, claims)) throw appError(ErrorCatalog.keyMismatch);
+    } else if (crossOrigin(req) !== null) {
+      // No key: the token's organization and mode decide which pages may end its sessions.
+      const settings = await organizationSettings(deps, { organizationId: claims.organizationId, mode: claims.mode });
+      assertOriginAllowed(req, res, settings ?? { allowedOrigins: [] });
     }
     const session = await deps.prisma.session.findUnique({ where: { id: claims.sessionId } });
     if (!session) throw appError(ErrorCatalog.authenticationRequired);
