@@ -212,7 +212,10 @@ describe("attacker-side token forgery", () => {
     const expired = await new SignJWT({ ...claims, iat: now - 7200, exp: now - 60 })
       .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid })
       .sign(key);
-    await refused(expired);
+    // Expired: refused wherever the token authorizes (check, introspect). Logout alone still takes
+    // it while the session is alive, so a session can always be ended (lapsed-access-token.test.ts).
+    expect((await check(expired)).status).toBe(401);
+    expect((await introspect(expired, w.orgA.keys.secret.live)).body).toEqual({ active: false });
     const [h, p, s] = g.accessToken.split(".");
     const tampered = `${h}.${b64url({ ...decodePart(p), consumerId: "guest_01HAAAAAAAAAAAAAAAAAAAAAAA", sub: "guest_01HAAAAAAAAAAAAAAAAAAAAAAA" })}.${s}`;
     await refused(tampered);

@@ -6,7 +6,7 @@ import { appError, ErrorCatalog } from "../errors.js";
 import { requirePublishableKey, requireSecretKey, sameScope, verifiedKey } from "../http/auth.js";
 import { authorizeExternal } from "../usecases/authorize-external.js";
 import { exchangeCode } from "../usecases/exchange-code.js";
-import { bearerToken, verifyAccessToken } from "../usecases/verify-access-token.js";
+import { bearerToken, verifySessionToken } from "../usecases/verify-access-token.js";
 
 export function externalRouter(deps: AppDeps): Router {
   const router = Router();
@@ -23,7 +23,8 @@ export function externalRouter(deps: AppDeps): Router {
     const bearer = bearerToken(req.headers.authorization);
     let guest = null;
     if (bearer) {
-      guest = await verifyAccessToken(deps, bearer);
+      // An expired token still identifies its (live) guest session: see verifySessionToken.
+      guest = await verifySessionToken(deps, bearer);
       if (!guest) throw appError(ErrorCatalog.invalidAccessToken);
       if (!sameScope(key, guest)) throw appError(ErrorCatalog.keyMismatch);
     }

@@ -6,18 +6,19 @@ import { appError, ErrorCatalog } from "../errors.js";
 import { sameScope } from "../http/auth.js";
 import { assertOriginAllowed, organizationSettings } from "../http/cors.js";
 import { revokeSession } from "../usecases/revoke-session.js";
-import { bearerToken, verifyAccessToken } from "../usecases/verify-access-token.js";
+import { bearerToken, verifySessionToken } from "../usecases/verify-access-token.js";
 
 export function logoutRouter(deps: AppDeps): Router {
   const router = Router();
   /**
    * POST /logout with `Authorization: Bearer <access token>` -> 204. When the client also sends
    * its X-Publishable-Key (the SDKs do), the token must belong to that key's organization and mode.
-   * A page on another origin must be allowed by the token's organization.
+   * An expired token of a live, unrevoked session is accepted (a session can always be ended; see
+   * verifySessionToken). A page on another origin must be allowed by the token's organization.
    */
   router.post("/logout", async (req, res) => {
     const token = bearerToken(req.headers.authorization);
-    const claims = token ? await verifyAccessToken(deps, token) : null;
+    const claims = token ? await verifySessionToken(deps, token) : null;
     if (!claims) throw appError(ErrorCatalog.authenticationRequired);
     const pk = req.headers["x-publishable-key"];
     if (typeof pk === "string") {

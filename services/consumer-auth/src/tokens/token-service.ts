@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { IdPrefix, Mode } from "@authplane/contracts";
 import { type Logger, type NatsConnection, ulid } from "@authplane/service-kit";
-import { type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
+import { decodeJwt, type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { type Env, signingKeyActivationDelaySeconds } from "../env.js";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
@@ -430,8 +430,38 @@ export class TokenService {
         }
       }
     }
-    let kid = "";
-    let claims: AccessTokenClaims;
+    const verified = await this.verifyAt(token);
+    if (!verified) return null;
+    if (cacheOn) this.remember(token, verified.kid, verified.claims);
+    return verified.claims;
+  }
+
+  /**
+   * Like `verify`, but a token that has merely expired (signature, kid, issuer and claims all
+   * valid) is returned too, with `expired: true`. For the few endpoints where a lapsed token
+   * only identifies its session (guest upgrade, logout); the caller must then check that the
+   * session is still alive (see `verifySessionToken`). Expired tokens are never cached, and a
+   * token signed by a key no longer published is refused as in `verify`.
+   */
+  async verifyAllowingExpiry(token: string): Promise<{ claims: AccessTokenClaims; expired: boolean } | null> {
+    const claims = await this.verify(token);
+    if (claims) return { claims, expired: false };
+    if (token.length > 4096) return null;
+    let exp: unknown;
+    try {
+      exp = decodeJwt(token).exp;
+    } catch {
+      return null;
+    }
+    // Not expired: `verify` refused it for another reason.
+    if (typeof exp !== "number" || !Number.isSafeInteger(exp) || exp * 1000 > Date.now()) return null;
+    // Everything is checked as usual, only as of one second before `exp`.
+    const verified = await this.verifyAt(token, new Date((exp - 1) * 1000));
+    return verified ? { claims: verified.claims, expired: true } : null;
+  }
+
+  /** Full verification (jose), as of `currentDate` (default now). */
+  private async verifyAt(token: string, currentDate?: Date): Promise<{ claims: AccessTokenClaims; kid: string } | null> {
     try {
       const { payload, protectedHeader } = await jwtVerify(token, (header) => this.keyFor(header), {
         algorithms: ["EdDSA"],
@@ -439,17 +469,15 @@ export class TokenService {
         typ: "JWT",
         requiredClaims: ["exp", "iat", "sub"],
         clockTolerance: 5,
+        ...(currentDate ? { currentDate } : {}),
       });
       const parsed = AccessTokenClaims.safeParse(payload);
       if (!parsed.success || parsed.data.sub !== parsed.data.consumerId) return null;
       if (parsed.data.aud !== undefined && parsed.data.aud !== tokenAudience(parsed.data)) return null;
-      kid = protectedHeader.kid ?? "";
-      claims = parsed.data;
+      return { claims: parsed.data, kid: protectedHeader.kid ?? "" };
     } catch {
       return null;
     }
-    if (cacheOn) this.remember(token, kid, claims);
-    return claims;
   }
 
   /** Caches a verified token until min(exp, now + TOKEN_CACHE_TTL_SECONDS); evicts the least recently used. */

@@ -16,6 +16,40 @@ export async function verifyAccessToken(deps: Pick<AppDeps, "tokens" | "revocati
   return (await deps.revocations.isRevoked(claims.sessionId)) ? null : claims;
 }
 
+/**
+ * The session an access token identifies, for guest upgrade (OTP verify, exchange) and logout,
+ * where a token that has merely expired must not lock its holder out: a browser tab woken after
+ * an hour still holds the guest's token, and ending a session must always be possible.
+ *
+ * An unexpired token is checked exactly as `verifyAccessToken` does. An expired one must still be
+ * validly signed (by a key still published), of our issuer, and its session must still be alive
+ * in Postgres: not revoked, of the token's organization, mode and consumer, and still refreshable
+ * (an unspent, unrevoked, unexpired refresh token). So a lapsed token identifies its session
+ * exactly as long as its refresh token could have renewed it, and never after a logout or a
+ * theft revocation (the Redis marker expires; Postgres keeps `revoked_at`).
+ */
+export async function verifySessionToken(
+  deps: Pick<AppDeps, "tokens" | "redis" | "prisma">,
+  token: string,
+): Promise<AccessTokenClaims | null> {
+  const verified = await deps.tokens.verifyAllowingExpiry(token);
+  if (!verified) return null;
+  const { claims } = verified;
+  if (await deps.redis.exists(revokedSessionKey(claims.sessionId))) return null;
+  if (!verified.expired) return claims;
+  const alive = await deps.prisma.refreshToken.findFirst({
+    where: {
+      sessionId: claims.sessionId,
+      usedAt: null,
+      revokedAt: null,
+      expiresAt: { gt: new Date() },
+      session: { revokedAt: null, organizationId: claims.organizationId, mode: claims.mode, consumerId: claims.consumerId },
+    },
+    select: { id: true },
+  });
+  return alive ? claims : null;
+}
+
 /** The bearer token of an `Authorization: Bearer …` header, or null. */
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;

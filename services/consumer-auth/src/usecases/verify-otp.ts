@@ -11,7 +11,7 @@ import type { OtpServices } from "../otp/otp-services.js";
 import { isUniqueViolation } from "../otp/unique-violation.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
 import { type RevokedSession, revokeGuestSessionsForUpgrade, rewriteRevokedMarkers } from "./revoke-session.js";
-import { verifyAccessToken } from "./verify-access-token.js";
+import { verifySessionToken } from "./verify-access-token.js";
 
 export interface VerifyOtpInput {
   key: VerifiedKey;
@@ -41,7 +41,8 @@ export async function verifyOtp(deps: Deps, otp: OtpServices, input: VerifyOtpIn
   // or foreign token is refused without burning the code.
   let guestId: string | null = null;
   if (input.accessToken) {
-    const claims = await verifyAccessToken(deps, input.accessToken);
+    // An expired token still identifies its (live) guest session: see verifySessionToken.
+    const claims = await verifySessionToken(deps, input.accessToken);
     if (!claims) throw appError(ErrorCatalog.invalidAccessToken);
     if (!sameScope(input.key, claims)) throw appError(ErrorCatalog.keyMismatch);
     guestId = claims.consumerId;
