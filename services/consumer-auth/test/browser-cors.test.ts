@@ -183,7 +183,10 @@ describe("a page on an origin the organization did not allow", () => {
       expect(out.body.error).toBe("origin_not_allowed");
       expectNotReadable(out);
     }
-    const check = await request(w.ca.app).get("/api/v1/auth/check").set("Authorization", `Bearer ${g2.body.accessToken}`);
+    const check = await request(w.ca.app)
+      .get("/api/v1/auth/check")
+      .set("Authorization", `Bearer ${g2.body.accessToken}`)
+      .set("X-Publishable-Key", w.orgA.keys.publishable.live);
     expect(check.status).toBe(200);
   });
 
