@@ -26,17 +26,17 @@ export async function verifyAccessToken(deps: Pick<AppDeps, "tokens" | "revocati
  * in Postgres: not revoked, of the token's organization, mode and consumer, and still refreshable
  * (an unspent, unrevoked, unexpired refresh token). So a lapsed token identifies its session
  * exactly as long as its refresh token could have renewed it, and never after a logout or a
- * theft revocation (the Redis marker expires; Postgres keeps `revoked_at`).
+ * theft revocation (the Redis marker expires with the access tokens; Postgres keeps `revoked_at`).
  */
 export async function verifySessionToken(
-  deps: Pick<AppDeps, "tokens" | "redis" | "prisma">,
+  deps: Pick<AppDeps, "tokens" | "revocations" | "prisma">,
   token: string,
 ): Promise<AccessTokenClaims | null> {
   const verified = await deps.tokens.verifyAllowingExpiry(token);
   if (!verified) return null;
   const { claims } = verified;
-  if (await deps.redis.exists(revokedSessionKey(claims.sessionId))) return null;
-  if (!verified.expired) return claims;
+  if (!verified.expired) return (await deps.revocations.isRevoked(claims.sessionId)) ? null : claims;
+  // Expired: the Redis marker may be gone with the session's access tokens; Postgres is the record.
   const alive = await deps.prisma.refreshToken.findFirst({
     where: {
       sessionId: claims.sessionId,
