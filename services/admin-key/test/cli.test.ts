@@ -20,8 +20,21 @@ afterAll(() => iso.cleanup());
 
 describe("authctl", () => {
   it("org create prints the id and four keys; keys list shows prefixes only; rotate and revoke", () => {
-    const created = authctl("org", "create", "Acme", "--rp-id", "acme.example", "--origin", "https://acme.example");
+    const created = authctl(
+      "org",
+      "create",
+      "Acme",
+      "--rp-id",
+      "acme.example",
+      "--origin",
+      "https://acme.example",
+      "--allowed-origin",
+      "https://Acme.Example/",
+    );
     expect(created.status).toBe(0);
+    // Consumer API browser origins, normalised, in both modes.
+    expect(created.stdout).toMatch(/live allowed origins\s+https:\/\/acme\.example\n/);
+    expect(created.stdout).toMatch(/test allowed origins\s+https:\/\/acme\.example\n/);
     const orgId = /organization\s+(org_[0-9A-Z]{26})/.exec(created.stdout)?.[1];
     expect(orgId).toBeDefined();
     const keys = created.stdout.match(/[ps]k_(live|test)_[0-9A-Za-z]{32}/g) ?? [];
@@ -81,7 +94,28 @@ describe("authctl", () => {
           webauthn_rp_id: "localhost",
           webauthn_rp_name: "Authplane Dev",
           webauthn_origins: ["http://localhost:8080"],
+          // The demos may call the consumer API across the gateway's two local names.
+          allowed_origins: ["http://localhost:8080", "http://127.0.0.1:8080"],
         });
+      // An existing dev organization missing the dev origins (made before them, or trimmed by
+      // hand) gets them back, plus any --allowed-origin, and keeps its keys and its other origins.
+      await db.query(
+        `UPDATE "${iso.schema("admin_key")}"."organization_settings" SET allowed_origins = ARRAY['https://mine.example'] WHERE organization_id = $1 AND mode = 'test'`,
+        [first.organization.id],
+      );
+      expect(authctl("dev-org", "--file", file, "--allowed-origin", "http://localhost:5173").status).toBe(0);
+      expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(first);
+      const after = await db.query(
+        `SELECT mode, allowed_origins FROM "${iso.schema("admin_key")}"."organization_settings" WHERE organization_id = $1 ORDER BY mode`,
+        [first.organization.id],
+      );
+      expect(after.rows).toEqual([
+        { mode: "live", allowed_origins: ["http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:5173"] },
+        {
+          mode: "test",
+          allowed_origins: ["https://mine.example", "http://localhost:8080", "http://127.0.0.1:8080", "http://localhost:5173"],
+        },
+      ]);
       await db.query(
         `UPDATE "${iso.schema("admin_key")}"."api_keys" SET revoked_at = now() WHERE organization_id = $1 AND kind = 'secret'`,
         [first.organization.id],
