@@ -1,11 +1,10 @@
+import { type CorsOptions, corsEcho as kitEcho, corsPreflight as kitPreflight, refuseOrigin } from "@authplane/service-kit";
 import type { NextFunction, Request, Response } from "express";
 import { relyingPartyOf, scopeOf } from "./auth.js";
 import { Errors } from "./errors.js";
 
-const ALLOWED_HEADERS = "Authorization, Content-Type, Accept, X-SDK";
-
 /**
- * CORS for the client API.
+ * CORS for the client API, on service-kit's CORS pieces (shared with the consumer API).
  *
  * A preflight carries no Authorization header, so the organization (and its allowed origins) is
  * unknown when it arrives: the preflight is answered for any Origin, for POST and the SDK's
@@ -16,27 +15,29 @@ const ALLOWED_HEADERS = "Authorization, Content-Type, Accept, X-SDK";
  * show them; they carry nothing about any organization. Requests without an Origin (native apps,
  * servers) pass: WebAuthn verification still checks the origin signed into clientDataJSON.
  */
-export function corsPreflight(req: Request, res: Response): void {
-  const origin = req.headers.origin;
-  res.setHeader("Vary", "Origin, Access-Control-Request-Headers");
+const CORS: CorsOptions = {
+  methods: ["POST"],
+  allowedHeaders: ["Authorization", "Content-Type", "Accept", "X-SDK"],
+  exposedHeaders: ["Retry-After", "X-Request-Id"],
+  maxAgeSeconds: 600,
+};
+const preflight = kitPreflight(CORS);
+const echo = kitEcho(CORS);
+
+/** helmet's same-origin CORP would make no-cors reads fail; the API is meant to be cross-origin. */
+function crossOriginResource(res: Response): void {
   res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
-  if (typeof origin === "string") {
-    res.setHeader("Access-Control-Allow-Origin", origin);
-    res.setHeader("Access-Control-Allow-Methods", "POST, OPTIONS");
-    res.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
-    res.setHeader("Access-Control-Max-Age", "600");
-  }
-  res.status(204).end();
+}
+
+export function corsPreflight(req: Request, res: Response, next: NextFunction): void {
+  crossOriginResource(res);
+  void preflight(req, res, next);
 }
 
 /** Before auth: let the browser read early errors (see above). */
 export function corsEcho(req: Request, res: Response, next: NextFunction): void {
-  const origin = req.headers.origin;
-  res.setHeader("Vary", "Origin");
-  // helmet's same-origin CORP would make no-cors reads fail; the API is meant to be cross-origin.
-  res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
-  if (typeof origin === "string") res.setHeader("Access-Control-Allow-Origin", origin);
-  next();
+  crossOriginResource(res);
+  void echo(req, res, next);
 }
 
 /** After auth: the organization must list the request's Origin. */
@@ -50,7 +51,7 @@ export function corsEnforce(req: Request, res: Response, next: NextFunction): vo
   // Without a relying party the error stays readable: it only tells the developer what to set up.
   if (!rp) throw Errors.noRelyingParty();
   if (!rp.origins.includes(origin)) {
-    res.removeHeader("Access-Control-Allow-Origin");
+    refuseOrigin(res);
     throw Errors.permission(`Origin ${JSON.stringify(origin)} is not one of the organization's allowed origins.`);
   }
   next();
