@@ -32,7 +32,7 @@ export async function checkInfra() {
   for (const m of missing)
     console.error(`✖ ${m.name} is not reachable at ${m.host}:${m.port} (from ${m.env}=${m.url.replace(/\/\/[^@]*@/, "//***@")})`);
   console.error(`
-Start them with Docker:   docker compose up -d postgres redis nats
+Start them with Docker:   docker compose --profile dev up -d postgres redis nats-dev
 or, on a Debian machine with the packages installed:
   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no

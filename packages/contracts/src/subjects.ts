@@ -10,7 +10,7 @@ export const SubjectNames = {
   orgGet: "orgs.v1.get",
   /** JetStream (AUTH_EVENTS): every auth event, `auth.<type>`. */
   eventsPrefix: "auth.",
-  /** JetStream (OTP_REQUESTS): delivery jobs holding codes; kept no longer than a code lives. */
+  /** JetStream (OTP_REQUESTS): delivery jobs, codes sealed to otp-delivery; kept no longer than a code lives. */
   otpRequested: "otp.v1.requested",
 } as const;
 

@@ -1,5 +1,5 @@
 import { type Subjects, subjects as makeSubjects } from "@authplane/contracts";
-import type { BaseEnv } from "./env.js";
+import type { BaseEnv, NatsAuthEnv } from "./env.js";
 import { withTimeout } from "./http.js";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
@@ -41,7 +41,7 @@ export interface ServiceCoreOptions<WithRedis extends boolean = true> {
  * opened is closed again before the error is thrown.
  */
 export async function connectServiceCore<WithRedis extends boolean = true>(
-  env: BaseEnv & { DATABASE_SCHEMA: string },
+  env: Omit<BaseEnv, Exclude<keyof NatsAuthEnv, "NODE_ENV">> & Partial<NatsAuthEnv> & { DATABASE_SCHEMA: string },
   opts: ServiceCoreOptions<WithRedis>,
 ): Promise<ServiceCore<WithRedis>> {
   const logger = opts.logger ?? createLogger({ name: opts.service, level: env.LOG_LEVEL, destination: opts.logDestination });
@@ -51,7 +51,7 @@ export async function connectServiceCore<WithRedis extends boolean = true>(
   const redis = opts.redis === false ? null : createRedis(env.REDIS_URL, env.REDIS_PREFIX, { name: opts.service });
   let nats: NatsHandles;
   try {
-    nats = await connectJetStream(env.NATS_URL, opts.service);
+    nats = await connectJetStream(env.NATS_URL, opts.service, { auth: env });
     await ensureEventStream(nats.jsm, subjects).catch(async (err: unknown) => {
       await nats.nc.close().catch(() => {});
       throw err;

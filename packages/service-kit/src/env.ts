@@ -26,6 +26,27 @@ export const BaseEnv = z.object({
   /** Suffix of JetStream stream names (empty in production). */
   NATS_STREAM_SUFFIX: z.string().default(""),
   /**
+   * NATS credentials of this service (infra/nats/ gives each service its own user and only its
+   * own subjects). Exactly one of: NATS_USER + NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED (an
+   * `SU…` user seed) or NATS_CREDS_FILE (a JWT .creds file). Required in production; empty
+   * outside it (the machine's unauthenticated development NATS).
+   */
+  NATS_USER: z.string().default(""),
+  /** Password of NATS_USER. */
+  NATS_PASSWORD: z.string().default(""),
+  /** NATS authentication token (instead of a user). */
+  NATS_TOKEN: z.string().default(""),
+  /** NKey user seed (`SU…`); the server only holds its public key. */
+  NATS_NKEY_SEED: z.string().default(""),
+  /** Path of a NATS .creds file (user JWT + seed, decentralised auth). */
+  NATS_CREDS_FILE: z.string().default(""),
+  /** CA bundle (PEM file) to verify the NATS server's certificate; setting any NATS_TLS_* turns TLS on. */
+  NATS_TLS_CA_FILE: z.string().default(""),
+  /** Client certificate (PEM file) for mutual TLS; needs NATS_TLS_KEY_FILE. */
+  NATS_TLS_CERT_FILE: z.string().default(""),
+  /** Private key (PEM file) of NATS_TLS_CERT_FILE. */
+  NATS_TLS_KEY_FILE: z.string().default(""),
+  /**
    * Which proxies may set X-Forwarded-For (Express `trust proxy`): `loopback` (the dev gateway),
    * a hop count, a comma-separated list of addresses/CIDRs, or `false`.
    */
@@ -36,7 +57,61 @@ export const BaseEnv = z.object({
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
 /** Names of variables whose values must never be logged. */
-const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASS|KEY|AUTH|URL)$/i;
+const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASS|KEY|KEYS|AUTH|URL|SEED)$/i;
+
+/** The NATS connection variables (a subset of BaseEnv). */
+export type NatsAuthEnv = Pick<
+  BaseEnv,
+  | "NODE_ENV"
+  | "NATS_USER"
+  | "NATS_PASSWORD"
+  | "NATS_TOKEN"
+  | "NATS_NKEY_SEED"
+  | "NATS_CREDS_FILE"
+  | "NATS_TLS_CA_FILE"
+  | "NATS_TLS_CERT_FILE"
+  | "NATS_TLS_KEY_FILE"
+>;
+
+/** Passwords and tokens shorter than this are refused in production. */
+const MIN_NATS_SECRET_LENGTH = 16;
+
+/**
+ * Problems with the NATS credentials: more than one mechanism, half a user or a client
+ * certificate, and in production no credentials at all or a development default (`dev-only-…`).
+ * parseEnv applies it to every schema that has NATS_URL, so each service refuses to start.
+ */
+export function natsAuthProblems(env: Partial<NatsAuthEnv>): string[] {
+  const problems: string[] = [];
+  const mechanisms = [
+    env.NATS_USER || env.NATS_PASSWORD ? "NATS_USER/NATS_PASSWORD" : null,
+    env.NATS_TOKEN ? "NATS_TOKEN" : null,
+    env.NATS_NKEY_SEED ? "NATS_NKEY_SEED" : null,
+    env.NATS_CREDS_FILE ? "NATS_CREDS_FILE" : null,
+  ].filter((m): m is string => m !== null);
+  if (mechanisms.length > 1) problems.push(`NATS_USER: set only one NATS credential (got ${mechanisms.join(", ")})`);
+  if (env.NATS_USER && !env.NATS_PASSWORD) problems.push("NATS_PASSWORD: required with NATS_USER");
+  if (env.NATS_PASSWORD && !env.NATS_USER) problems.push("NATS_USER: required with NATS_PASSWORD");
+  if (env.NATS_NKEY_SEED && !/^SU[A-Z2-7]{56}$/.test(env.NATS_NKEY_SEED)) problems.push("NATS_NKEY_SEED: not an NKey user seed (SU…)");
+  if (Boolean(env.NATS_TLS_CERT_FILE) !== Boolean(env.NATS_TLS_KEY_FILE))
+    problems.push("NATS_TLS_CERT_FILE: the client certificate and NATS_TLS_KEY_FILE go together");
+  if (env.NODE_ENV === "production") {
+    if (mechanisms.length === 0)
+      problems.push(
+        "NATS_USER: NATS credentials are required in production (NATS_USER + NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED or NATS_CREDS_FILE)",
+      );
+    for (const [name, value] of [
+      ["NATS_PASSWORD", env.NATS_PASSWORD],
+      ["NATS_TOKEN", env.NATS_TOKEN],
+    ] as const) {
+      if (!value) continue;
+      if (value.startsWith("dev-only-")) problems.push(`${name}: the development default is refused in production`);
+      else if (value.length < MIN_NATS_SECRET_LENGTH)
+        problems.push(`${name}: must be at least ${MIN_NATS_SECRET_LENGTH} characters in production`);
+    }
+  }
+  return problems;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -51,7 +126,15 @@ export class ConfigError extends Error {
  */
 export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(source);
-  if (result.success) return result.data;
+  if (result.success) {
+    const data = result.data as Record<string, unknown>;
+    // Every service that connects to NATS: refuse to start without credentials in production.
+    if (data && typeof data === "object" && "NATS_URL" in data) {
+      const problems = natsAuthProblems(data as Partial<NatsAuthEnv>);
+      if (problems.length) throw new ConfigError(problems);
+    }
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join(".") || "(environment)";
     return `${name}: ${issue.message}`;

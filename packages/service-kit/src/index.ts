@@ -14,3 +14,5 @@ export * from "./postgres.js";
 export * from "./rate-limit.js";
 export * from "./redis.js";
 export * from "./ulid.js";
+export * from "./otp-seal.js";
+export * from "./nats-authz.js";

@@ -8,20 +8,77 @@ import {
   RetentionPolicy,
   StorageType,
 } from "@nats-io/jetstream";
-import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import {
+  type Authenticator,
+  connect,
+  credsAuthenticator,
+  type NodeConnectionOptions,
+  nanos,
+  type NatsConnection,
+  nkeyAuthenticator,
+} from "@nats-io/transport-node";
 import type { EventEnvelope, Mode, Subjects } from "@authplane/contracts";
+import type { NatsAuthEnv } from "./env.js";
 import { ulid } from "./ulid.js";
 
 export { AckPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType };
 export type { JetStreamClient, JetStreamManager, NatsConnection };
 
-export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
+/**
+ * Prefix of a service's reply subjects (`_INBOX.<service>.…`). The shipped NATS authorisation
+ * (infra/nats/) lets each service subscribe to its own inbox only, so no service can read the
+ * replies or JetStream deliveries meant for another.
+ */
+export function inboxPrefixFor(service: string): string {
+  return `_INBOX.${service}`;
+}
+
+export interface ConnectNatsOptions {
+  /** NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED, NATS_CREDS_FILE and NATS_TLS_* (see BaseEnv). */
+  auth?: Partial<NatsAuthEnv>;
+  /** Service whose inbox this connection uses (default: `name`). */
+  service?: string;
+}
+
+/**
+ * The connection options for the credentials and TLS files in `auth`. Credentials go to the
+ * NATS client only: they are never part of a log line or an error message of the kit.
+ */
+export function natsAuthOptions(auth: Partial<NatsAuthEnv> = {}): Partial<NodeConnectionOptions> {
+  const opts: Partial<NodeConnectionOptions> = {};
+  const authenticators: Authenticator[] = [];
+  if (auth.NATS_USER) {
+    opts.user = auth.NATS_USER;
+    opts.pass = auth.NATS_PASSWORD;
+  }
+  if (auth.NATS_TOKEN) opts.token = auth.NATS_TOKEN;
+  if (auth.NATS_NKEY_SEED) authenticators.push(nkeyAuthenticator(new TextEncoder().encode(auth.NATS_NKEY_SEED)));
+  if (auth.NATS_CREDS_FILE) {
+    const file = auth.NATS_CREDS_FILE;
+    // Read at each (re)connect, so a rotated .creds file is picked up without a restart.
+    authenticators.push(credsAuthenticator(() => readFileSync(file)));
+  }
+  if (authenticators.length) opts.authenticator = authenticators.length === 1 ? authenticators[0] : authenticators;
+  if (auth.NATS_TLS_CA_FILE || auth.NATS_TLS_CERT_FILE || auth.NATS_TLS_KEY_FILE) {
+    opts.tls = {
+      ...(auth.NATS_TLS_CA_FILE ? { caFile: auth.NATS_TLS_CA_FILE } : {}),
+      ...(auth.NATS_TLS_CERT_FILE ? { certFile: auth.NATS_TLS_CERT_FILE } : {}),
+      ...(auth.NATS_TLS_KEY_FILE ? { keyFile: auth.NATS_TLS_KEY_FILE } : {}),
+    };
+  }
+  return opts;
+}
+
+export async function connectNats(servers: string, name: string, opts: ConnectNatsOptions = {}): Promise<NatsConnection> {
   return connect({
     servers: servers.split(",").map((s) => s.trim()),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     timeout: 3_000,
+    inboxPrefix: inboxPrefixFor(opts.service ?? name),
+    ...natsAuthOptions(opts.auth),
   });
 }
 
@@ -70,8 +127,8 @@ export interface NatsHandles {
   jsm: JetStreamManager;
 }
 
-export async function connectJetStream(servers: string, name: string): Promise<NatsHandles> {
-  const nc = await connectNats(servers, name);
+export async function connectJetStream(servers: string, name: string, opts: ConnectNatsOptions = {}): Promise<NatsHandles> {
+  const nc = await connectNats(servers, name, opts);
   const jsm = await jetstreamManager(nc, { timeout: 3_000 });
   const js = jetstream(nc, { timeout: 3_000 });
   return { nc, js, jsm };

@@ -230,7 +230,8 @@ export class OutboxRelay {
       await Promise.all(rows.map((r) => this.opts.js.publish(this.opts.subjects.event(r.type), r.payload, { msgID: r.id, timeout })));
       return;
     }
-    const inbox = createInbox();
+    // The connection's own inbox prefix: NATS lets each service subscribe to its own inbox only.
+    const inbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     await new Promise<void>((resolve, reject) => {
       let pending = rows.length;
       let done = false;

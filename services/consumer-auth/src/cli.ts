@@ -27,7 +27,9 @@ const prisma = new PrismaClient({
 
 /** A TokenService that announces its changes to the running instances (best effort: they also poll). */
 async function withTokens<T>(fn: (tokens: TokenService) => Promise<T>): Promise<T> {
-  const nc: NatsConnection | null = await connectNats(env.NATS_URL, "consumer-auth-cli").catch(() => null);
+  const nc: NatsConnection | null = await connectNats(env.NATS_URL, "consumer-auth-cli", { service: "consumer-auth", auth: env }).catch(
+    () => null,
+  );
   if (!nc)
     process.stderr.write(`warning: NATS unreachable; running instances pick the change up within ${env.SIGNING_KEY_REFRESH_SECONDS} s\n`);
   const nats = nc ? { nc, subject: signingKeysChangedSubject(env.NATS_SUBJECT_PREFIX) } : undefined;

@@ -1,4 +1,4 @@
-import { BaseEnv, envBoolean } from "@authplane/service-kit";
+import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPublicKey } from "@authplane/service-kit";
 import { z } from "zod";
 
 const DEV_SIGNING_KEY_ENCRYPTION_KEY = "dev-only-signing-key-encryption-key-change-me-in-production";
@@ -78,6 +78,23 @@ export const Env = BaseEnv.extend({
   /** HMAC key for stored OTP code hashes. Required (>= 32 chars) in production. */
   OTP_CODE_SECRET: z.string().min(32).default(DEV_OTP_CODE_SECRET),
 
+  /**
+   * otp-delivery's X25519 public key (base64url, 32 bytes): every code in a delivery job is sealed
+   * to it, so only otp-delivery (OTP_SEAL_PRIVATE_KEY) can read it. Required in production (the
+   * development default is refused); generate a pair with `node infra/nats/otp-seal-keys.mjs`.
+   */
+  OTP_SEAL_PUBLIC_KEY: z
+    .string()
+    .refine((v) => {
+      try {
+        importSealPublicKey(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be an X25519 public key: 32 bytes in base64url")
+    .default(DEV_OTP_SEAL_KEYS.publicKey),
+
   // --- demo page (/demo/consumer/) ---
   /** Serve the consumer browser SDK demo at /demo/consumer/. Default on outside production; cannot be on in production. */
   DEMO_ENABLED: envBoolean.optional(),
@@ -92,6 +109,8 @@ export const Env = BaseEnv.extend({
         path: ["DEMO_ENABLED"],
         message: "the demo page is for development only and cannot be enabled in production",
       });
+    if (env.OTP_SEAL_PUBLIC_KEY === DEV_OTP_SEAL_KEYS.publicKey)
+      ctx.addIssue({ code: "custom", path: ["OTP_SEAL_PUBLIC_KEY"], message: "the development key is refused in production" });
     if (env.SIGNING_KEY_ENCRYPTION_KEY === DEV_SIGNING_KEY_ENCRYPTION_KEY)
       ctx.addIssue({ code: "custom", path: ["SIGNING_KEY_ENCRYPTION_KEY"], message: "must be set (>= 32 chars) in production" });
     if (env.OTP_CODE_SECRET === DEV_OTP_CODE_SECRET)

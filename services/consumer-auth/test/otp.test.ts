@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { startAdminKeyForTest } from "@authplane/admin-key/testing";
 import { type EventEnvelope, EventType, OTP_REQUESTED_TYPE, OtpRequestedData, SessionResponse } from "@authplane/contracts";
-import { createLogger } from "@authplane/service-kit";
+import { createLogger, DEV_OTP_SEAL_KEYS, generateSealKeyPair, importSealPrivateKey, openOtpCode } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import type { Express } from "express";
 import request from "supertest";
@@ -63,6 +63,8 @@ interface Job {
   envelope: EventEnvelope;
   data: OtpRequestedData;
   msgId: string | undefined;
+  /** The stored message exactly as NATS keeps it on disk and hands to any stream reader. */
+  raw: string;
 }
 
 /** The last delivery job JetStream stored (and acked) on the OTP subject. */
@@ -70,7 +72,24 @@ async function lastJob(): Promise<Job> {
   const msg = await deps.jsm.streams.getMessage(iso.subjects.otpStream, { last_by_subj: iso.subjects.otpRequested });
   if (!msg) throw new Error("no OTP job in the stream");
   const envelope = msg.json<EventEnvelope>();
-  return { envelope, data: OtpRequestedData.parse(envelope.data), msgId: msg.header?.get("Nats-Msg-Id") };
+  return {
+    envelope,
+    data: OtpRequestedData.parse(envelope.data),
+    msgId: msg.header?.get("Nats-Msg-Id"),
+    raw: Buffer.from(msg.data).toString("latin1"),
+  };
+}
+
+/** Opens the sealed code as otp-delivery does (with the development private key). */
+function openJobCode(job: Job, privateKey: string = DEV_OTP_SEAL_KEYS.privateKey): string {
+  return openOtpCode(job.data.sealedCode, [importSealPrivateKey(privateKey)], {
+    eventId: job.envelope.id,
+    organizationId: job.envelope.organizationId,
+    mode: job.envelope.mode,
+    requestId: job.data.requestId,
+    channel: job.data.channel,
+    to: job.data.to,
+  });
 }
 
 async function requestCode(
@@ -85,7 +104,7 @@ async function requestCode(
     .send(body);
   if (res.status !== 200) return { status: res.status, code: null, job: null, res };
   const job = await lastJob();
-  return { status: res.status, code: job.data.code, job, res };
+  return { status: res.status, code: openJobCode(job), job, res };
 }
 
 function verify(target: Express, body: Record<string, unknown>, opts: { key?: string; ip?: string; bearer?: string } = {}) {
@@ -155,6 +174,53 @@ describe("email OTP", () => {
     }
     const badCode = await verify(app, { email: "a@example.com", code: "12ab" });
     expect(badCode.status).toBe(400);
+  });
+});
+
+describe("codes sealed to otp-delivery", () => {
+  it("a reader of the OTP stream learns no code: the stored job holds only a box that otp-delivery's key opens", async () => {
+    for (const body of [{ email: "stream-reader@example.com" }, { phone: "+1 202 555 0143" }]) {
+      const { status, code, job } = await requestCode(loose, body);
+      expect(status).toBe(200);
+      expect(code).toMatch(/^\d{6}$/);
+      // The raw bytes NATS stores and serves to any reader with access to the stream.
+      expect(job?.raw).not.toContain(code as string);
+      expect(job?.raw).not.toMatch(/"code"\s*:/);
+      expect(job?.envelope.version).toBe(2);
+      expect(job?.data.sealedCode).toMatchObject({ alg: "X25519-HKDF-SHA256-A256GCM" });
+      // The box is bound to its job: moved to another destination it does not open.
+      const moved = { ...(job as Job), data: { ...(job as Job).data, to: "attacker@example.com" } };
+      expect(() => openJobCode(moved)).toThrow(/does not open/);
+      // Another key pair (anyone but otp-delivery) cannot open it.
+      expect(() => openJobCode(job as Job, generateSealKeyPair().privateKey)).toThrow();
+    }
+  });
+
+  it("seals to the configured OTP_SEAL_PUBLIC_KEY", async () => {
+    const pair = generateSealKeyPair();
+    const { app: sealed } = await startInstance({ OTP_SEAL_PUBLIC_KEY: pair.publicKey, OTP_RESEND_COOLDOWN_SECONDS: "0" });
+    const res = await request(sealed)
+      .post("/api/v1/auth/otp/request")
+      .set("X-Publishable-Key", orgA.keys.publishable.test)
+      .set("X-Forwarded-For", newIp())
+      .send({ email: "own-key@example.com" });
+    expect(res.status).toBe(200);
+    const last = await lastJob();
+    expect(last.data.to).toBe("own-key@example.com");
+    expect(() => openJobCode(last)).toThrow();
+    expect(openJobCode(last, pair.privateKey)).toMatch(/^\d{6}$/);
+  });
+
+  it("refuses a malformed key, and the development key in production", () => {
+    expect(() => Env.parse({ ...iso.env("consumer-auth"), OTP_SEAL_PUBLIC_KEY: "not-a-key" })).toThrow(/OTP_SEAL_PUBLIC_KEY/);
+    const production = {
+      ...iso.env("consumer-auth"),
+      NODE_ENV: "production",
+      SIGNING_KEY_ENCRYPTION_KEY: "s".repeat(40),
+      OTP_CODE_SECRET: "o".repeat(40),
+    };
+    expect(() => Env.parse(production)).toThrow(/OTP_SEAL_PUBLIC_KEY/);
+    expect(() => Env.parse({ ...production, OTP_SEAL_PUBLIC_KEY: generateSealKeyPair().publicKey })).not.toThrow();
   });
 });
 

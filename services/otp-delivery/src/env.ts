@@ -1,4 +1,4 @@
-import { BaseEnv, envBoolean } from "@authplane/service-kit";
+import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPrivateKey } from "@authplane/service-kit";
 import { z } from "zod";
 
 /** Comma-separated list of positive seconds, e.g. "1,5,15,30,60". */
@@ -42,6 +42,36 @@ export const Env = BaseEnv.extend({
   /** Time limit of one SMTP or SMS send. */
   DELIVERY_SEND_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
 
+  /**
+   * X25519 private key(s) (base64url, 32 bytes each) that open the codes consumer-auth seals to
+   * OTP_SEAL_PUBLIC_KEY. Comma-separated during a rotation: the new key first, the old one kept
+   * until the jobs sealed to it are gone (OTP_TTL_SECONDS). Required in production (the
+   * development default is refused); generate a pair with `node infra/nats/otp-seal-keys.mjs`.
+   */
+  OTP_SEAL_PRIVATE_KEY: z
+    .string()
+    .transform((s) =>
+      s
+        .split(",")
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z.string().refine((v) => {
+            try {
+              importSealPrivateKey(v);
+              return true;
+            } catch {
+              return false;
+            }
+          }, "must be X25519 private keys: 32 bytes in base64url each"),
+        )
+        .min(1),
+    )
+    .default([DEV_OTP_SEAL_KEYS.privateKey]),
+
   /** SMTP server host. */
   SMTP_HOST: z.string().default("127.0.0.1"),
   /** SMTP port (587 submission with STARTTLS, 465 implicit TLS, 1025 a local mail sink). */
@@ -74,6 +104,8 @@ export const Env = BaseEnv.extend({
       });
     }
     if (env.NODE_ENV !== "production") return;
+    if (env.OTP_SEAL_PRIVATE_KEY.includes(DEV_OTP_SEAL_KEYS.privateKey))
+      ctx.addIssue({ code: "custom", path: ["OTP_SEAL_PRIVATE_KEY"], message: "the development key is refused in production" });
     if (env.DELIVERY_TRANSPORT === "dev")
       ctx.addIssue({ code: "custom", path: ["DELIVERY_TRANSPORT"], message: "the dev transport is refused in production" });
   })

@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { withTimeout } from "@authplane/service-kit";
+import { importSealPrivateKey, withTimeout } from "@authplane/service-kit";
 import { createApp } from "./app.js";
 import { type AppDeps, type BuildDepsOptions, buildDeps } from "./deps.js";
 import type { Env } from "./env.js";
@@ -23,6 +23,7 @@ export interface RunningService {
 export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): Promise<RunningService> {
   const deps = await buildDeps(env, opts);
   const { logger } = deps;
+  const sealKeys = env.OTP_SEAL_PRIVATE_KEY.map(importSealPrivateKey);
   const consumer = new OtpRequestedConsumer({
     js: deps.js,
     jsm: deps.jsm,
@@ -38,6 +39,7 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
         {
           prisma: deps.prisma,
           transports: deps.transports,
+          sealKeys,
           logger,
           onOutboxWrite: () => deps.relay.kick(),
           backoffMs: env.DELIVERY_BACKOFF_SECONDS.map((s) => s * 1000),

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, parseEnv, type PgPool } from "@authplane/service-kit";
+import { ConfigError, createLogger, generateSealKeyPair, parseEnv, type PgPool } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import { createApp } from "../src/app.js";
 import { Env } from "../src/env.js";
@@ -50,7 +50,7 @@ test("email messages are listed newest first, filtered by recipient, the query l
   const first = otpJob({ to: "kim@example.com", organizationName: "Acme" });
   const second = otpJob({ to: "kim@example.com", organizationName: "Acme" });
   const other = otpJob({ to: "lee@example.com" });
-  codes.push(first.data.code, second.data.code, other.data.code);
+  codes.push(first.code, second.code, other.code);
   await publishJob(nats.js, iso.subjects, first);
   await waitFor(async () => (await outbox("?to=kim@example.com")).body.messages?.length === 1, 10_000);
   await publishJob(nats.js, iso.subjects, second);
@@ -62,10 +62,10 @@ test("email messages are listed newest first, filtered by recipient, the query l
   }, 10_000);
   expect(status).toBe(200);
   const [newest, oldest] = body.messages ?? [];
-  expect(newest).toMatchObject({ channel: "email", to: "kim@example.com", code: second.data.code, subject: "Your Acme verification code" });
-  expect(oldest).toMatchObject({ code: first.data.code });
+  expect(newest).toMatchObject({ channel: "email", to: "kim@example.com", code: second.code, subject: "Your Acme verification code" });
+  expect(oldest).toMatchObject({ code: first.code });
   expect(newest?.id).toMatch(/^msg_/);
-  expect(newest?.text).toContain(second.data.code);
+  expect(newest?.text).toContain(second.code);
   expect(newest?.text).toContain("10 minutes");
   expect(Date.parse(newest?.createdAt ?? "")).toBeGreaterThanOrEqual(Date.parse(oldest?.createdAt ?? ""));
   expect(body.messages?.some((m) => m.to === "lee@example.com")).toBe(false);
@@ -73,21 +73,19 @@ test("email messages are listed newest first, filtered by recipient, the query l
 
 test("SMS messages are found by E.164 number, with `+` encoded as %2B or sent raw (a space)", async () => {
   const job = otpJob({ channel: "sms", to: "+447700900123", country: "GB" });
-  codes.push(job.data.code);
+  codes.push(job.code);
   await publishJob(nats.js, iso.subjects, job);
   const encoded = await waitFor(async () => {
     const r = await outbox("?to=%2B447700900123");
     return r.body.messages?.length ? r : null;
   }, 10_000);
-  expect(encoded.body.messages).toEqual([
-    expect.objectContaining({ channel: "sms", to: "+447700900123", code: job.data.code, subject: null }),
-  ]);
+  expect(encoded.body.messages).toEqual([expect.objectContaining({ channel: "sms", to: "+447700900123", code: job.code, subject: null })]);
   // A raw `+` decodes to a space in a query string.
   const raw = await outbox("?to=+447700900123");
   expect(raw.status).toBe(200);
-  expect(raw.body.messages?.map((m) => m.code)).toEqual([job.data.code]);
+  expect(raw.body.messages?.map((m) => m.code)).toEqual([job.code]);
   const spaced = await outbox("?to=%20447700900123");
-  expect(spaced.body.messages?.map((m) => m.code)).toEqual([job.data.code]);
+  expect(spaced.body.messages?.map((m) => m.code)).toEqual([job.code]);
   expect((await outbox("?to=%2B15550000000")).body.messages).toEqual([]);
 });
 
@@ -100,11 +98,35 @@ test("a bad recipient is a 400 in the consumer API's error format", async () => 
 });
 
 test("the route does not exist in production (nor with the live transport); production refuses the dev transport", async () => {
-  const prodEnv = parseEnv(Env, { NODE_ENV: "production", SMS_ACCOUNT_SID: "AC1", SMS_AUTH_TOKEN: "t", SMS_FROM: "+15005550006" });
+  // Production secrets of this service: its own OTP sealing key and NATS credentials.
+  const secrets = {
+    OTP_SEAL_PRIVATE_KEY: generateSealKeyPair().privateKey,
+    NATS_USER: "otp-delivery",
+    NATS_PASSWORD: "a-long-random-nats-password-0123",
+  };
+  const prodEnv = parseEnv(Env, {
+    NODE_ENV: "production",
+    SMS_ACCOUNT_SID: "AC1",
+    SMS_AUTH_TOKEN: "t",
+    SMS_FROM: "+15005550006",
+    ...secrets,
+  });
   expect(prodEnv.DELIVERY_TRANSPORT).toBe("live");
   expect(() =>
-    parseEnv(Env, { NODE_ENV: "production", DELIVERY_TRANSPORT: "dev", SMS_ACCOUNT_SID: "AC1", SMS_AUTH_TOKEN: "t", SMS_FROM: "+1" }),
-  ).toThrow(ConfigError);
+    parseEnv(Env, {
+      NODE_ENV: "production",
+      DELIVERY_TRANSPORT: "dev",
+      SMS_ACCOUNT_SID: "AC1",
+      SMS_AUTH_TOKEN: "t",
+      SMS_FROM: "+1",
+      ...secrets,
+    }),
+  ).toThrow(/DELIVERY_TRANSPORT/);
+  // The development sealing key (public in this repository) is refused in production.
+  expect(() => parseEnv(Env, { NODE_ENV: "production", ...secrets, OTP_SEAL_PRIVATE_KEY: "" })).toThrow(ConfigError);
+  expect(() => parseEnv(Env, { NODE_ENV: "production", NATS_USER: "otp-delivery", NATS_PASSWORD: secrets.NATS_PASSWORD })).toThrow(
+    /OTP_SEAL_PRIVATE_KEY: the development key is refused in production/,
+  );
   for (const env of [
     { ...service.deps.env, NODE_ENV: "production" as const, DELIVERY_TRANSPORT: "live" as const },
     { ...service.deps.env, DELIVERY_TRANSPORT: "live" as const },

@@ -1,4 +1,4 @@
-import { createLogger, type PgPool } from "@authplane/service-kit";
+import { createLogger, DEV_OTP_SEAL_KEYS, importSealPrivateKey, type PgPool } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import type { RunningService } from "../src/service.js";
 import type { OtpMessage } from "../src/transports/transport.js";
@@ -125,6 +125,7 @@ test("two instances racing for one event: the lease lets exactly one send, the o
   const deps = {
     prisma: service.deps.prisma,
     transports: { email: slowTransport, sms: slowTransport },
+    sealKeys: [importSealPrivateKey(DEV_OTP_SEAL_KEYS.privateKey)],
     logger: service.deps.logger,
     onOutboxWrite: () => service.deps.relay.kick(),
     backoffMs: [1_000],

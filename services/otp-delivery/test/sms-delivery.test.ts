@@ -113,7 +113,7 @@ test("an SMS job calls the provider's Messages API (path, Basic auth, form) and 
   expect(call?.contentType).toMatch(/^application\/x-www-form-urlencoded/);
   expect(call?.form.get("From")).toBe("+15005550006");
   const body = call?.form.get("Body") ?? "";
-  expect(body).toContain(job.data.code);
+  expect(body).toContain(job.code);
   expect(body).toContain("Acme");
   expect(body).toContain("5 minutes");
 

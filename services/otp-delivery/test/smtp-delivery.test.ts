@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { EventType } from "@authplane/contracts";
-import { createLogger, type PgPool } from "@authplane/service-kit";
+import { createLogger, generateSealKeyPair, type PgPool } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import { SMTPServer } from "smtp-server";
 import type { RunningService } from "../src/service.js";
@@ -132,10 +132,10 @@ test("an email job is delivered by SMTP with plain-text and HTML parts (org name
   expect(mail.authUser).toBe("mailer");
   const { headers, plain, html } = mimeParts(mail.raw);
   expect(headers).toMatch(/^Subject: /im);
-  expect(headers).not.toContain(job.data.code);
-  expect(plain).toContain(`Your Acme <b>"Shop"</b> & Co verification code is: ${job.data.code}`);
+  expect(headers).not.toContain(job.code);
+  expect(plain).toContain(`Your Acme <b>"Shop"</b> & Co verification code is: ${job.code}`);
   expect(plain).toContain("It expires in 10 minutes.");
-  expect(html).toContain(job.data.code);
+  expect(html).toContain(job.code);
   expect(html).toContain("Acme &#60;b&#62;&#34;Shop&#34;&#60;/b&#62; &#38; Co");
   expect(html).not.toContain("<b>");
   expect(html).toContain("10 minutes");
@@ -161,15 +161,15 @@ test("an email job is delivered by SMTP with plain-text and HTML parts (org name
     events.events.find((e) => e.type === EventType.otpDelivered && e.data.requestId === job.data.requestId),
   );
   expect(delivered.data).toMatchObject({ deliveryId: row?.id, channel: "email", to: "j***@example.com", attempts: 1 });
-  expect(JSON.stringify(delivered)).not.toContain(job.data.code);
+  expect(JSON.stringify(delivered)).not.toContain(job.code);
   events.stop();
 
   // The code is nowhere but in the email itself.
   const allRows = JSON.stringify(await deliveries(pool));
-  expect(allRows).not.toContain(job.data.code);
+  expect(allRows).not.toContain(job.code);
   expect(allRows).not.toContain("jane.doe@example.com");
   expect(logs.lines.length).toBeGreaterThan(0);
-  expect(logs.text()).not.toContain(job.data.code);
+  expect(logs.text()).not.toContain(job.code);
 });
 
 test("a mailbox the server rejects with 550 fails at once: failed record and otp.v1.delivery_failed", async () => {
@@ -187,6 +187,60 @@ test("a mailbox the server rejects with 550 fails at once: failed record and otp
   expect(rows[0]).toMatchObject({ status: "failed", attempts: 1, provider_message_id: null });
   expect(rows[0]?.last_error).toMatch(/550/);
   expect(received.filter((m) => m.to.includes("nobody@example.com"))).toHaveLength(0);
-  expect(logs.text()).not.toContain(job.data.code);
+  expect(logs.text()).not.toContain(job.code);
   events.stop();
+});
+
+test("sealed codes: a tampered, re-addressed or foreign-key box is refused (failed record, no mail, no retry loop); the next job is delivered", async () => {
+  const events = collectEvents(nats.nc, iso.subjects);
+  // 1. One bit of the ciphertext flipped.
+  const flipped = otpJob({ to: "flipped@example.com" });
+  const ct = Buffer.from(flipped.data.sealedCode.ct, "base64url");
+  ct[0] = (ct[0] ?? 0) ^ 1;
+  flipped.data.sealedCode.ct = ct.toString("base64url");
+  // 2. A job sealed for the victim, re-addressed by whoever could publish it: the attacker's mailbox.
+  const victim = otpJob({ to: "victim@example.com" });
+  const readdressed = { ...victim, data: { ...victim.data, to: "attacker@example.com" } };
+  // 3. Sealed to a key otp-delivery does not hold.
+  const foreign = otpJob({ to: "foreign@example.com" }, generateSealKeyPair().publicKey);
+  const bad = [flipped, readdressed, foreign];
+  for (const job of bad) await publishJob(nats.js, iso.subjects, job);
+  // A good job after them goes out: the refused ones did not wedge the consumer.
+  const good = otpJob({ to: "after-tamper@example.com" });
+  await publishJob(nats.js, iso.subjects, good);
+
+  const mail = await waitFor(() => received.find((m) => m.to.includes("after-tamper@example.com")), 10_000);
+  expect(mimeParts(mail.raw).plain).toContain(good.code);
+
+  const failed = await waitFor(() => {
+    const f = events.events.filter((e) => e.type === EventType.otpDeliveryFailed && bad.some((b) => b.data.requestId === e.data.requestId));
+    return f.length === bad.length ? f : null;
+  }, 10_000);
+  for (const f of failed) expect(String(f.data.error)).toMatch(/sealed code refused/);
+  for (const job of bad) {
+    const rows = (await deliveries(pool)).filter((r) => r.event_id === job.id);
+    expect(rows).toEqual([expect.objectContaining({ status: "failed", attempts: 1, provider_message_id: null })]);
+  }
+  for (const to of ["flipped@example.com", "attacker@example.com", "victim@example.com", "foreign@example.com"])
+    expect(received.filter((m) => m.to.includes(to))).toHaveLength(0);
+  // Acknowledged once, not redelivered: after the backoff the attempt counts are still 1.
+  await new Promise((r) => setTimeout(r, 2_500));
+  for (const job of bad) expect((await deliveries(pool)).find((r) => r.event_id === job.id)?.attempts).toBe(1);
+  const info = await service.deps.jsm.consumers.info(iso.subjects.otpStream, service.deps.env.DELIVERY_CONSUMER_NAME);
+  expect(info.num_ack_pending).toBe(0);
+  expect(info.num_redelivered).toBe(0);
+  expect(logs.text()).not.toContain(victim.code);
+  events.stop();
+});
+
+test("a version 1 job (code in clear) is refused and never delivered", async () => {
+  const job = otpJob({ to: "legacy@example.com" });
+  const { sealedCode: _sealed, ...clear } = job.data;
+  const legacy = { ...job, version: 1, data: { ...clear, code: job.code } };
+  await nats.js.publish(iso.subjects.otpRequested, JSON.stringify(legacy), { msgID: job.id });
+  const next = otpJob({ to: "after-legacy@example.com" });
+  await publishJob(nats.js, iso.subjects, next);
+  await waitFor(() => received.find((m) => m.to.includes("after-legacy@example.com")), 10_000);
+  expect(received.filter((m) => m.to.includes("legacy@example.com") && !m.to.includes("after-legacy@example.com"))).toHaveLength(0);
+  expect((await deliveries(pool)).filter((r) => r.event_id === job.id)).toHaveLength(0);
 });

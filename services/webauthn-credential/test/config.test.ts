@@ -12,6 +12,11 @@ test("production refuses the development decoy secret, naming the variable", () 
   expect(() => parseEnv(Env, { NODE_ENV: "production" })).toThrow(/DECOY_CREDENTIAL_SECRET/);
   expect(() => parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: "short" })).toThrow(/DECOY_CREDENTIAL_SECRET/);
   const secret = "x".repeat(32);
-  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret }).DECOY_CREDENTIAL_SECRET).toBe(secret);
-  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret }).DEMO_ENABLED).toBe(false);
+  // Production also needs this service's NATS credentials (see service-kit).
+  const nats = { NATS_USER: "webauthn-credential", NATS_PASSWORD: "a-long-random-nats-password-0123" };
+  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret, ...nats }).DECOY_CREDENTIAL_SECRET).toBe(secret);
+  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret, ...nats }).DEMO_ENABLED).toBe(false);
+  expect(() => parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret })).toThrow(
+    /NATS credentials are required in production/,
+  );
 });

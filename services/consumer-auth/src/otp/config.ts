@@ -1,3 +1,5 @@
+import type { KeyObject } from "node:crypto";
+import { importSealPublicKey } from "@authplane/service-kit";
 /**
  * The OTP numbers, read once from env (see `otpConfigFromEnv`) and handed to the OTP helpers, so
  * they can be unit-tested with other values (a 1 s lifetime, a tiny cap) without the whole env.
@@ -27,9 +29,11 @@ export interface OtpConfig {
   maxFailedVerifiesPerDay: number;
   /** HMAC key for stored code hashes. */
   codeSecret: string;
+  /** otp-delivery's public key: codes in delivery jobs are sealed to it. */
+  sealPublicKey: KeyObject;
 }
 
-export const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret"> = {
+export const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret" | "sealPublicKey"> = {
   ttlSeconds: 600,
   length: 6,
   maxAttempts: 5,
@@ -53,6 +57,7 @@ export interface OtpEnv {
   OTP_SMS_COUNTRY_HOURLY_CAP: number;
   OTP_MAX_FAILED_VERIFIES_PER_DAY?: number;
   OTP_CODE_SECRET: string;
+  OTP_SEAL_PUBLIC_KEY: string;
 }
 
 export function otpConfigFromEnv(env: OtpEnv): OtpConfig {
@@ -67,5 +72,6 @@ export function otpConfigFromEnv(env: OtpEnv): OtpConfig {
     smsCountryHourlyCap: env.OTP_SMS_COUNTRY_HOURLY_CAP,
     maxFailedVerifiesPerDay: env.OTP_MAX_FAILED_VERIFIES_PER_DAY ?? OTP_DEFAULTS.maxFailedVerifiesPerDay,
     codeSecret: env.OTP_CODE_SECRET,
+    sealPublicKey: importSealPublicKey(env.OTP_SEAL_PUBLIC_KEY),
   };
 }

@@ -1,5 +1,13 @@
-import { type EventEnvelope, OTP_REQUESTED_TYPE, type OtpRequestedData, type Subjects } from "@authplane/contracts";
-import { DependencyUnavailableError, ensureStream, type JetStreamClient, type JetStreamManager, newEvent } from "@authplane/service-kit";
+import type { KeyObject } from "node:crypto";
+import { type EventEnvelope, OTP_REQUESTED_TYPE, OTP_REQUESTED_VERSION, type OtpRequestedData, type Subjects } from "@authplane/contracts";
+import {
+  DependencyUnavailableError,
+  ensureStream,
+  type JetStreamClient,
+  type JetStreamManager,
+  newEvent,
+  sealOtpCode,
+} from "@authplane/service-kit";
 import type { OtpScope } from "./code-store.js";
 
 export interface OtpJobPublisherOptions {
@@ -8,11 +16,17 @@ export interface OtpJobPublisherOptions {
   subjects: Subjects;
   /** Code lifetime: the stream keeps a job no longer than its code can be used. */
   ttlSeconds: number;
+  /** otp-delivery's X25519 public key: the code is sealed to it (only otp-delivery can read it). */
+  sealPublicKey: KeyObject;
   publishTimeoutMs?: number;
 }
 
+/** A delivery job before sealing: the code in clear, which never leaves this process. */
+export type OtpJobInput = Omit<OtpRequestedData, "sealedCode"> & { code: string };
+
 /**
- * Publishes `otp.v1.requested` delivery jobs to the OTP_REQUESTS stream and resolves only once
+ * Publishes `otp.v1.requested` delivery jobs (the code sealed to otp-delivery's key, bound to the
+ * job's id, organization, mode, request id, channel and destination) to the OTP_REQUESTS stream and resolves only once
  * JetStream acknowledged them. The stream is ensured once, on first use (and again after a
  * failure), so consumer-auth does not depend on stream set-up order at start-up.
  */
@@ -36,9 +50,20 @@ export class OtpJobPublisher {
     return this.streamReady;
   }
 
-  /** Builds the envelope and publishes it with its id as the message id; returns the envelope. */
-  async publish(scope: OtpScope, data: OtpRequestedData): Promise<EventEnvelope> {
-    const event = newEvent(OTP_REQUESTED_TYPE, scope, data);
+  /** Builds the envelope (code sealed) and publishes it with its id as the message id; returns the envelope. */
+  async publish(scope: OtpScope, input: OtpJobInput): Promise<EventEnvelope> {
+    const { code, ...rest } = input;
+    const event = newEvent(OTP_REQUESTED_TYPE, scope, {}, OTP_REQUESTED_VERSION);
+    const sealedCode = sealOtpCode(code, this.opts.sealPublicKey, {
+      eventId: event.id,
+      organizationId: scope.organizationId,
+      mode: scope.mode,
+      requestId: rest.requestId,
+      channel: rest.channel,
+      to: rest.to,
+    });
+    const data: OtpRequestedData = { ...rest, sealedCode };
+    event.data = data;
     try {
       await this.ensureStream();
       await this.opts.js.publish(this.opts.subjects.otpRequested, JSON.stringify(event), {

@@ -27,7 +27,13 @@ export function createOtpServices(deps: {
     config,
     codes: new OtpCodeStore(deps.redis, config),
     limits: new OtpLimits(deps.redis, config),
-    jobs: new OtpJobPublisher({ js: deps.js, jsm: deps.jsm, subjects: deps.subjects, ttlSeconds: config.ttlSeconds }),
+    jobs: new OtpJobPublisher({
+      js: deps.js,
+      jsm: deps.jsm,
+      subjects: deps.subjects,
+      ttlSeconds: config.ttlSeconds,
+      sealPublicKey: config.sealPublicKey,
+    }),
     logger: deps.logger,
   };
 }

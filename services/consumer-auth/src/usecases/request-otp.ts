@@ -1,7 +1,8 @@
-import { IdPrefix, type OtpRequestedData, type VerifiedKey } from "@authplane/contracts";
+import { IdPrefix, type VerifiedKey } from "@authplane/contracts";
 import { ulid } from "@authplane/service-kit";
 import type { OtpScope } from "../otp/code-store.js";
 import { normalizeIdentity, type OtpIdentityInput } from "../otp/normalize-identity.js";
+import type { OtpJobInput } from "../otp/otp-jobs.js";
 import type { OtpServices } from "../otp/otp-services.js";
 
 /**
@@ -26,7 +27,7 @@ export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpI
   const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
   try {
     await otp.codes.store(scope, identity, code, requestId);
-    const data: OtpRequestedData = {
+    const data: OtpJobInput = {
       requestId,
       channel: identity.channel,
       to: identity.value,

@@ -1,4 +1,4 @@
-import { EventEnvelope, OTP_REQUESTED_TYPE, OtpRequestedData, type Subjects } from "@authplane/contracts";
+import { EventEnvelope, OTP_REQUESTED_TYPE, OTP_REQUESTED_VERSION, OtpRequestedData, type Subjects } from "@authplane/contracts";
 import { AckPolicy, ensureStream, type JetStreamClient, type JetStreamManager, type Logger, nanos } from "@authplane/service-kit";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { DeliveryDecision, DeliveryJob } from "../usecases/deliver-otp.js";
@@ -168,7 +168,8 @@ function parseJob(msg: JsMsg): DeliveryJob | null {
     return null;
   }
   const envelope = EventEnvelope.safeParse(raw);
-  if (!envelope.success || envelope.data.type !== OTP_REQUESTED_TYPE) return null;
+  // Version 1 jobs carried the code in clear: refused (only sealed jobs are delivered).
+  if (!envelope.success || envelope.data.type !== OTP_REQUESTED_TYPE || envelope.data.version !== OTP_REQUESTED_VERSION) return null;
   const data = OtpRequestedData.safeParse(envelope.data.data);
   if (!data.success) return null;
   return { envelope: envelope.data, data: data.data, deliveryCount: msg.info.deliveryCount };

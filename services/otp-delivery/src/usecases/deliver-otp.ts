@@ -1,5 +1,6 @@
 import { EventType, IdPrefix, type EventEnvelope, type OtpDeliveryOutcomeData, type OtpRequestedData } from "@authplane/contracts";
-import { type Logger, newEvent, outboxRow, ulid } from "@authplane/service-kit";
+import type { KeyObject } from "node:crypto";
+import { type Logger, newEvent, openOtpCode, outboxRow, SealOpenError, ulid } from "@authplane/service-kit";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { maskDestination } from "../mask-destination.js";
 import { DeliveryError, type Transports } from "../transports/transport.js";
@@ -7,6 +8,8 @@ import { DeliveryError, type Transports } from "../transports/transport.js";
 export interface DeliverOtpDeps {
   prisma: PrismaClient;
   transports: Transports;
+  /** Private keys that open the sealed codes (OTP_SEAL_PRIVATE_KEY). */
+  sealKeys: KeyObject[];
   logger: Logger;
   /** Called after an outcome event was committed to the outbox (relay it now). */
   onOutboxWrite: () => void;
@@ -66,12 +69,32 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
     return { kind: "ack" };
   }
 
+  // Only here is the code in clear: opened for this job (id, organization, mode, request,
+  // channel, destination), so a box that was altered or moved to another job is refused.
+  let code: string;
+  try {
+    code = openOtpCode(data.sealedCode, deps.sealKeys, {
+      eventId: envelope.id,
+      organizationId: envelope.organizationId,
+      mode: envelope.mode,
+      requestId: data.requestId,
+      channel: data.channel,
+      to: data.to,
+    });
+  } catch (err) {
+    if (!(err instanceof SealOpenError)) throw err;
+    // Permanent: no retry can open it. Recorded as failed, acknowledged, never sent.
+    await finish(deps, job, claimed, destination, { status: "failed", error: `sealed code refused: ${err.message}` });
+    log.warn({ attempts: claimed.attempts, error: err.message }, "otp delivery refused: the sealed code does not open");
+    return { kind: "ack" };
+  }
+
   let providerMessageId: string | null;
   try {
     ({ providerMessageId } = await deps.transports[data.channel].send({
       channel: data.channel,
       to: data.to,
-      code: data.code,
+      code,
       organizationName: data.organizationName,
       ttlSeconds: data.ttlSeconds,
     }));
@@ -79,7 +102,7 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
     const failure =
       err instanceof DeliveryError ? err : new DeliveryError(`unexpected transport error (${(err as Error).name ?? "error"})`, false);
     // Belt and braces: whatever a provider echoed, the code never reaches a record or a log line.
-    const error = scrub(failure.message, data.code);
+    const error = scrub(failure.message, code);
     const outOfAttempts = claimed.attempts >= deps.maxAttempts || job.deliveryCount >= deps.maxAttempts;
     if (failure.permanent || outOfAttempts) {
       await finish(deps, job, claimed, destination, { status: "failed", error });

@@ -1,6 +1,14 @@
 import { randomInt } from "node:crypto";
-import { EventEnvelope, OTP_REQUESTED_TYPE, type OtpRequestedData, type Subjects } from "@authplane/contracts";
-import { createPgPool, ensureStream, newEvent, type PgPool } from "@authplane/service-kit";
+import { EventEnvelope, OTP_REQUESTED_TYPE, OTP_REQUESTED_VERSION, type OtpRequestedData, type Subjects } from "@authplane/contracts";
+import {
+  createPgPool,
+  DEV_OTP_SEAL_KEYS,
+  ensureStream,
+  importSealPublicKey,
+  newEvent,
+  type PgPool,
+  sealOtpCode,
+} from "@authplane/service-kit";
 import { eventually } from "@authplane/service-kit/testing";
 import type { TestIsolation } from "@authplane/service-kit/testing";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
@@ -21,19 +29,38 @@ export function uniqueCode(): string {
   }
 }
 
-export function otpJob(overrides: Partial<OtpRequestedData> = {}): EventEnvelope & { data: OtpRequestedData } {
-  const data: OtpRequestedData = {
+/** A delivery job as consumer-auth publishes it; `code` is the clear code (test side only, never published). */
+export type TestJob = EventEnvelope & { data: OtpRequestedData; code: string };
+
+/**
+ * A job sealed as consumer-auth seals it, to `sealTo` (default: the development public key that
+ * otp-delivery's default private key opens).
+ */
+export function otpJob(
+  overrides: Partial<Omit<OtpRequestedData, "sealedCode">> & { code?: string } = {},
+  sealTo: string = DEV_OTP_SEAL_KEYS.publicKey,
+): TestJob {
+  const { code = uniqueCode(), ...rest } = overrides;
+  const plain = {
     requestId: `otp_${ulid()}`,
-    channel: "email",
+    channel: "email" as const,
     to: `user-${ulid().toLowerCase()}@example.com`,
-    code: uniqueCode(),
     expiresAt: new Date(Date.now() + 600_000).toISOString(),
     ttlSeconds: 600,
     organizationName: "Acme",
-    ...overrides,
+    ...rest,
   };
-  const env = newEvent(OTP_REQUESTED_TYPE, { organizationId: ORG_ID, mode: "test" }, data);
-  return { ...EventEnvelope.parse(env), data };
+  const env = newEvent(OTP_REQUESTED_TYPE, { organizationId: ORG_ID, mode: "test" }, {}, OTP_REQUESTED_VERSION);
+  const sealedCode = sealOtpCode(code, importSealPublicKey(sealTo), {
+    eventId: env.id,
+    organizationId: env.organizationId,
+    mode: env.mode,
+    requestId: plain.requestId,
+    channel: plain.channel,
+    to: plain.to,
+  });
+  const data: OtpRequestedData = { ...plain, sealedCode };
+  return { ...EventEnvelope.parse({ ...env, data }), data, code };
 }
 
 export interface TestNats {
@@ -54,9 +81,9 @@ export async function ensureOtpStream(nc: NatsConnection, subj: Subjects, maxAge
   await ensureStream(jsm, { name: subj.otpStream, subjects: [subj.otpRequested], maxAgeSeconds });
 }
 
-/** Publishes a job the way consumer-auth does: envelope JSON, message id = envelope id. */
+/** Publishes a job the way consumer-auth does: envelope JSON (no clear code), message id = envelope id. */
 export async function publishJob(js: JetStreamClient, subj: Subjects, job: EventEnvelope, msgID = job.id): Promise<void> {
-  await js.publish(subj.otpRequested, JSON.stringify(job), { msgID, timeout: 3_000 });
+  await js.publish(subj.otpRequested, JSON.stringify(EventEnvelope.parse(job)), { msgID, timeout: 3_000 });
 }
 
 export function testPool(iso: TestIsolation, service = "otp-delivery"): PgPool {
