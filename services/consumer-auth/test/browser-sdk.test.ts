@@ -7,9 +7,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { type AdminKeyTestHandle, type CreatedOrganization, startAdminKeyForTest } from "@authplane/admin-key/testing";
 import { Fanfare, FanfareError, MemoryStorage } from "@authplane/consumer-browser";
-import { OtpRequestedData } from "@authplane/contracts";
+import type { EventEnvelope } from "@authplane/contracts";
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
+import { openJobCode } from "./helpers.js";
 
 const iso = createTestIsolation();
 let admin: AdminKeyTestHandle;
@@ -53,7 +54,7 @@ function sdk(publishableKey = org.keys.publishable.test, storage = new MemorySto
 async function lastCode(): Promise<string> {
   const msg = await ca.deps.jsm.streams.getMessage(iso.subjects.otpStream, { last_by_subj: iso.subjects.otpRequested });
   if (!msg) throw new Error("no OTP job");
-  return OtpRequestedData.parse(msg.json<{ data: unknown }>().data).code;
+  return openJobCode(msg.json<EventEnvelope>());
 }
 
 async function caught(p: Promise<unknown>): Promise<FanfareError> {

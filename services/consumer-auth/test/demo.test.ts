@@ -5,6 +5,7 @@
  * infra/e2e/test/consumer-browser.e2e.test.ts.
  */
 import { readFileSync } from "node:fs";
+import { generateSealKeyPair } from "@authplane/service-kit";
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import request from "supertest";
 import { Env } from "../src/env.js";
@@ -69,6 +70,7 @@ test("production: off by default, and DEMO_ENABLED=true refuses to start", () =>
     NODE_ENV: "production",
     SIGNING_KEY_ENCRYPTION_KEY: "x".repeat(40),
     OTP_CODE_SECRET: "y".repeat(40),
+    OTP_SEAL_PUBLIC_KEY: generateSealKeyPair().publicKey,
   };
   expect(Env.parse(secrets).DEMO_ENABLED).toBe(false);
   expect(Env.parse({ ...secrets, NODE_ENV: "development" }).DEMO_ENABLED).toBe(true);

@@ -1,5 +1,7 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { type AdminKeyTestHandle, type CreatedOrganization, startAdminKeyForTest } from "@authplane/admin-key/testing";
+import { type EventEnvelope, OtpRequestedData } from "@authplane/contracts";
+import { DEV_OTP_SEAL_KEYS, importSealPrivateKey, openOtpCode } from "@authplane/service-kit";
 import { createTestIsolation, type TestIsolation } from "@authplane/service-kit/testing";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
 import { decryptPrivateKey } from "../src/tokens/key-encryption.js";
@@ -68,4 +70,20 @@ export function publishableKeyFor(w: Pick<World, "orgA" | "orgB">, token: string
   }
   const org = [w.orgA, w.orgB].find((o) => o.organization.id === claims.organizationId) ?? w.orgA;
   return claims.mode === "test" ? org.keys.publishable.test : org.keys.publishable.live;
+}
+
+/**
+ * The code of a stored OTP delivery job, opened as otp-delivery opens it (jobs carry the code only
+ * sealed to otp-delivery's key; tests run with the development key pair).
+ */
+export function openJobCode(envelope: EventEnvelope, privateKey: string = DEV_OTP_SEAL_KEYS.privateKey): string {
+  const data = OtpRequestedData.parse(envelope.data);
+  return openOtpCode(data.sealedCode, [importSealPrivateKey(privateKey)], {
+    eventId: envelope.id,
+    organizationId: envelope.organizationId,
+    mode: envelope.mode,
+    requestId: data.requestId,
+    channel: data.channel,
+    to: data.to,
+  });
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { startAdminKeyForTest } from "@authplane/admin-key/testing";
 import { type EventEnvelope, EventType, OTP_REQUESTED_TYPE, OtpRequestedData, SessionResponse } from "@authplane/contracts";
-import { createLogger, DEV_OTP_SEAL_KEYS, generateSealKeyPair, importSealPrivateKey, openOtpCode } from "@authplane/service-kit";
+import { createLogger, generateSealKeyPair } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import type { Express } from "express";
 import request from "supertest";
@@ -11,6 +11,7 @@ import { Env } from "../src/env.js";
 import { migrate } from "../src/migrate.js";
 import { isUniqueViolation } from "../src/otp/unique-violation.js";
 import { issueSession, newConsumerId } from "../src/usecases/issue-session.js";
+import { openJobCode } from "./helpers.js";
 
 const iso = createTestIsolation();
 const logs = captureLogs();
@@ -81,15 +82,8 @@ async function lastJob(): Promise<Job> {
 }
 
 /** Opens the sealed code as otp-delivery does (with the development private key). */
-function openJobCode(job: Job, privateKey: string = DEV_OTP_SEAL_KEYS.privateKey): string {
-  return openOtpCode(job.data.sealedCode, [importSealPrivateKey(privateKey)], {
-    eventId: job.envelope.id,
-    organizationId: job.envelope.organizationId,
-    mode: job.envelope.mode,
-    requestId: job.data.requestId,
-    channel: job.data.channel,
-    to: job.data.to,
-  });
+function openCode(job: Job, privateKey?: string): string {
+  return openJobCode({ ...job.envelope, data: job.data }, privateKey);
 }
 
 async function requestCode(
@@ -104,7 +98,7 @@ async function requestCode(
     .send(body);
   if (res.status !== 200) return { status: res.status, code: null, job: null, res };
   const job = await lastJob();
-  return { status: res.status, code: openJobCode(job), job, res };
+  return { status: res.status, code: openCode(job), job, res };
 }
 
 function verify(target: Express, body: Record<string, unknown>, opts: { key?: string; ip?: string; bearer?: string } = {}) {
@@ -190,9 +184,9 @@ describe("codes sealed to otp-delivery", () => {
       expect(job?.data.sealedCode).toMatchObject({ alg: "X25519-HKDF-SHA256-A256GCM" });
       // The box is bound to its job: moved to another destination it does not open.
       const moved = { ...(job as Job), data: { ...(job as Job).data, to: "attacker@example.com" } };
-      expect(() => openJobCode(moved)).toThrow(/does not open/);
+      expect(() => openCode(moved)).toThrow(/does not open/);
       // Another key pair (anyone but otp-delivery) cannot open it.
-      expect(() => openJobCode(job as Job, generateSealKeyPair().privateKey)).toThrow();
+      expect(() => openCode(job as Job, generateSealKeyPair().privateKey)).toThrow();
     }
   });
 
@@ -207,8 +201,8 @@ describe("codes sealed to otp-delivery", () => {
     expect(res.status).toBe(200);
     const last = await lastJob();
     expect(last.data.to).toBe("own-key@example.com");
-    expect(() => openJobCode(last)).toThrow();
-    expect(openJobCode(last, pair.privateKey)).toMatch(/^\d{6}$/);
+    expect(() => openCode(last)).toThrow();
+    expect(openCode(last, pair.privateKey)).toMatch(/^\d{6}$/);
   });
 
   it("refuses a malformed key, and the development key in production", () => {
