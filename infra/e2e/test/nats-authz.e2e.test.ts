@@ -284,7 +284,12 @@ describe("rogue clients", () => {
         { user: { id: "victim" } },
         { authorization: `Basic ${Buffer.from(`:${fakeKey("sk_test_")}`).toString("base64")}` },
       );
-      expect(wa.status).toBe(401);
+      // Seed 003's answer for a secret key nobody issued (not the forged organization's data).
+      expect({ status: wa.status, result: wa.json?.result, errors: wa.json?.errors }).toEqual({
+        status: 400,
+        result: null,
+        errors: [expect.objectContaining({ code: "SecretKeyNotFound" })],
+      });
       // Nor can it answer in admin-key's queue group, or the org lookup.
       expect(await subscribeOutcome(rogue, "orgs.v1.get")).toMatch(/Permissions Violation/);
     }
