@@ -1,6 +1,6 @@
-import { type EventEnvelope, OtpRequestedData } from "@authplane/contracts";
+import type { EventEnvelope } from "@authplane/contracts";
 import request from "supertest";
-import { startWorld, type World } from "./helpers.js";
+import { openJobCode, startWorld, type World } from "./helpers.js";
 
 /**
  * The consumer API called from customers' pages on other origins (CORS), as a browser does it:
@@ -69,7 +69,7 @@ function expectNotReadable(res: request.Response) {
 async function lastOtpCode(): Promise<string> {
   const msg = await w.ca.deps.jsm.streams.getMessage(w.iso.subjects.otpStream, { last_by_subj: w.iso.subjects.otpRequested });
   if (!msg) throw new Error("no OTP job");
-  return OtpRequestedData.parse(msg.json<EventEnvelope>().data).code;
+  return openJobCode(msg.json<EventEnvelope>());
 }
 
 describe("preflight", () => {

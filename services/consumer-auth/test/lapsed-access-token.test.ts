@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
-import { type EventEnvelope, OtpRequestedData } from "@authplane/contracts";
+import type { EventEnvelope } from "@authplane/contracts";
 import { SignJWT } from "jose";
 import request from "supertest";
 import { revokedSessionKey } from "../src/usecases/verify-access-token.js";
-import { activePrivateKey, b64url, decodePart, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, b64url, decodePart, openJobCode, startWorld, type World } from "./helpers.js";
 
 /**
  * A lapsed access token must not lock anyone out: a tab woken after the token's hour still holds
@@ -64,7 +64,7 @@ async function otpCode(email: string, pk = w.orgA.keys.publishable.live): Promis
   expect(res.status).toBe(200);
   const msg = await w.ca.deps.jsm.streams.getMessage(w.iso.subjects.otpStream, { last_by_subj: w.iso.subjects.otpRequested });
   if (!msg) throw new Error("no OTP job");
-  return OtpRequestedData.parse(msg.json<EventEnvelope>().data).code;
+  return openJobCode(msg.json<EventEnvelope>());
 }
 
 function verifyOtp(email: string, code: string, bearer: string, pk = w.orgA.keys.publishable.live) {
