@@ -225,4 +225,17 @@ describe("still refused", () => {
       .set("X-Publishable-Key", w.orgA.keys.publishable.live);
     expect(check.status).toBe(200);
   });
+
+  test("the expired token of a session past its absolute lifetime (sign-in + the organization's sessionLifetimeSeconds)", async () => {
+    const g = await guest();
+    const old = await lapsed(g.accessToken);
+    // Signed in 31 days ago (default lifetime 30 days); its refresh token alone would still be valid.
+    await w.ca.deps.prisma.session.update({ where: { id: g.sessionId }, data: { createdAt: new Date(Date.now() - 31 * 86_400_000) } });
+    const x = await exchange(await exchangeCode(), old);
+    expect(x.status).toBe(401);
+    expect(x.body.error).toBe("invalid_token");
+    const email = `ended-${Date.now()}@example.com`;
+    expect((await verifyOtp(email, await otpCode(email), old)).status).toBe(401);
+    expect((await w.ca.deps.prisma.consumer.findUnique({ where: { id: g.consumerId } }))?.kind).toBe("guest");
+  });
 });

@@ -24,7 +24,7 @@ export function externalRouter(deps: AppDeps): Router {
     let guest = null;
     if (bearer) {
       // An expired token still identifies its (live) guest session: see verifySessionToken.
-      guest = await verifySessionToken(deps, bearer);
+      guest = await verifySessionToken(deps, bearer, key.settings);
       if (!guest) throw appError(ErrorCatalog.invalidAccessToken);
       if (!sameScope(key, guest)) throw appError(ErrorCatalog.keyMismatch);
     }

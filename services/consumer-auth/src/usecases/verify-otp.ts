@@ -42,7 +42,7 @@ export async function verifyOtp(deps: Deps, otp: OtpServices, input: VerifyOtpIn
   let guestId: string | null = null;
   if (input.accessToken) {
     // An expired token still identifies its (live) guest session: see verifySessionToken.
-    const claims = await verifySessionToken(deps, input.accessToken);
+    const claims = await verifySessionToken(deps, input.accessToken, input.key.settings);
     if (!claims) throw appError(ErrorCatalog.invalidAccessToken);
     if (!sameScope(input.key, claims)) throw appError(ErrorCatalog.keyMismatch);
     guestId = claims.consumerId;
