@@ -106,13 +106,21 @@ export const IssuedApiKeyResponse = z.object({
 });
 export type IssuedApiKeyResponse = z.infer<typeof IssuedApiKeyResponse>;
 
+/**
+ * `webauthn` of a settings PATCH: the relying party is replaced whole, except that an omitted
+ * `requireUserVerification` keeps its current value (an edit of the origins never silently turns
+ * user verification off).
+ */
+export const WebAuthnSettingsPatch = WebAuthnSettings.extend({ requireUserVerification: z.boolean().optional() });
+export type WebAuthnSettingsPatch = z.infer<typeof WebAuthnSettingsPatch>;
+
 /** PATCH /api/v1/organizations/current/settings. `webauthn: null` clears the relying party. */
 export const UpdateSettingsRequest = z
   .object({
     accessTokenTtlSeconds: z.number().int().min(TokenTtlBounds.access.min).max(TokenTtlBounds.access.max).optional(),
     refreshTokenTtlSeconds: z.number().int().min(TokenTtlBounds.refresh.min).max(TokenTtlBounds.refresh.max).optional(),
     sessionLifetimeSeconds: z.number().int().min(TokenTtlBounds.session.min).max(TokenTtlBounds.session.max).optional(),
-    webauthn: WebAuthnSettings.nullable().optional(),
+    webauthn: WebAuthnSettingsPatch.nullable().optional(),
     /** Replaces the list (`[]` clears it). */
     allowedOrigins: AllowedOriginsInput.optional(),
   })

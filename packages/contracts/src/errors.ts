@@ -25,7 +25,8 @@ export const SeedErrors = {
  * SDKs know (their `ErrorCode` enums) and this platform answers with: key problems
  * (`InvalidAuthorizationHeader`, `SecretKeyNotFound`, `SecretKeyExpired`, `PublishableKeyNotFound`),
  * `TokenNotFound` (unknown, as opposed to expired or spent, `TokenExpired`) and
- * `UsingDeactivatedCredential`. Statuses: services/webauthn-credential/README.md "Errors".
+ * `UsingDeactivatedCredential`, and the username conflicts of attach (`UsernameInUseByDifferentAccount`,
+ * `UsernameCannotChange`). Statuses: services/webauthn-credential/README.md "Errors".
  */
 export const PasskeyErrorCode = z.enum([
   "AuthenticatingUserAccountNotFound",
@@ -43,6 +44,8 @@ export const PasskeyErrorCode = z.enum([
   "PublishableKeyNotFound",
   "TokenNotFound",
   "UsingDeactivatedCredential",
+  "UsernameInUseByDifferentAccount",
+  "UsernameCannotChange",
 ]);
 export type PasskeyErrorCode = z.infer<typeof PasskeyErrorCode>;
 

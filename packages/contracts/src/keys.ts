@@ -6,8 +6,16 @@ export const WebAuthnSettings = z.object({
   rpId: z.string().min(1).max(253),
   rpName: z.string().min(1).max(200),
   origins: z.array(z.string().url()).max(50),
+  /**
+   * Require user verification (biometrics/PIN) for every passkey registration and sign-in:
+   * options ask `userVerification: "required"` and responses without the UV flag are refused.
+   * Absent (older admin-key, or not set) = false.
+   */
+  requireUserVerification: z.boolean().default(false),
 });
 export type WebAuthnSettings = z.infer<typeof WebAuthnSettings>;
+/** What a caller may send (requireUserVerification optional). */
+export type WebAuthnSettingsInput = z.input<typeof WebAuthnSettings>;
 
 /** Default absolute lifetime of a consumer session (30 days). */
 export const DEFAULT_SESSION_LIFETIME_SECONDS = 2_592_000;

@@ -121,6 +121,18 @@ export type AttachRegistrationRequest = z.infer<typeof AttachRegistrationRequest
 export const VerifyAuthTokenRequest = z.object({ token: z.string().min(1).max(200) });
 export type VerifyAuthTokenRequest = z.infer<typeof VerifyAuthTokenRequest>;
 
+/**
+ * `result` of POST /auth/verify: the seed's `{user: {id}}` (the username is never returned), plus
+ * what seed 003 says it will expose about the factors used, as fields the SDKs ignore: the
+ * credential used and whether the authenticator verified the user (biometrics/PIN).
+ */
+export const VerifyAuthTokenResult = z.object({
+  user: z.object({ id: z.string() }),
+  credential: z.object({ id: z.string().startsWith("ctl_"), name: z.string(), isBackedUp: z.boolean() }).optional(),
+  userVerified: z.boolean().optional(),
+});
+export type VerifyAuthTokenResult = z.infer<typeof VerifyAuthTokenResult>;
+
 export const UpdateCredentialRequest = z.object({ credentialId: z.string().min(1).max(100), active: z.boolean() });
 export type UpdateCredentialRequest = z.infer<typeof UpdateCredentialRequest>;
 
@@ -144,17 +156,20 @@ export type PasskeyCredential = z.infer<typeof PasskeyCredential>;
 
 // ---- events ----
 
-/** Data of `credentials.v1.created`, `credentials.v1.updated` and `credentials.v1.deactivated`. */
+/**
+ * Data of `credentials.v1.created`, `credentials.v1.updated` and `credentials.v1.deactivated`.
+ * The user is its id only: usernames are kept as a one-way hash and never leave the service.
+ */
 export const CredentialEventData = z.object({
   credential: PasskeyCredential,
-  user: z.object({ id: z.string(), handle: z.string().nullable() }),
+  user: z.object({ id: z.string() }),
 });
 export type CredentialEventData = z.infer<typeof CredentialEventData>;
 
 /** Data of `passkeys.v1.authenticated`. */
 export const PasskeyAuthenticatedData = z.object({
   credentialId: z.string().startsWith("ctl_"),
-  user: z.object({ id: z.string(), handle: z.string().nullable() }),
+  user: z.object({ id: z.string() }),
   userVerified: z.boolean(),
   backedUp: z.boolean(),
 });

@@ -11,7 +11,16 @@ export interface MigrateOptions {
   /** Folder with Prisma-format migrations: `<timestamp>_<name>/migration.sql`. */
   migrationsDir: string;
   log?: (msg: string) => void;
+  /**
+   * Code to run right after a migration's SQL, in the same transaction, keyed by migration name:
+   * data migrations that need the application (e.g. an HMAC with a secret from the environment).
+   * The client's search_path is the service's schema. If it throws, the migration rolls back.
+   */
+  after?: Readonly<Record<string, MigrationHook>>;
 }
+
+/** See `MigrateOptions.after`. */
+export type MigrationHook = (client: pg.ClientBase, log: (msg: string) => void) => Promise<void>;
 
 /**
  * Applies pending migrations, recording them in a `_prisma_migrations` table of Prisma's exact
@@ -60,6 +69,7 @@ export async function runMigrations(opts: MigrateOptions): Promise<{ applied: st
       await client.query("BEGIN");
       try {
         await client.query(sql);
+        await opts.after?.[name]?.(client, log);
         await client.query(
           `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
            VALUES ($1, $2, now(), $3, now(), 1)`,
@@ -84,9 +94,14 @@ export async function runMigrations(opts: MigrateOptions): Promise<{ applied: st
  * The body of a service's `node dist/migrate.js`: applies its migrations, prints what it did
  * prefixed with the service name, and exits 0, or 1 with the reason.
  */
-export function runMigrationsCommand(service: string, env: { DATABASE_URL: string; DATABASE_SCHEMA: string }, migrationsDir: string): void {
+export function runMigrationsCommand(
+  service: string,
+  env: { DATABASE_URL: string; DATABASE_SCHEMA: string },
+  migrationsDir: string,
+  after?: MigrateOptions["after"],
+): void {
   const log = (msg: string) => process.stdout.write(`${service}: ${msg}\n`);
-  runMigrations({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, migrationsDir, log }).then(
+  runMigrations({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, migrationsDir, log, after }).then(
     ({ applied }) => {
       log(`${applied.length} migration(s) applied`);
       process.exit(0);

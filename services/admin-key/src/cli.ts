@@ -56,7 +56,10 @@ function printOrganization(org: OrganizationView, keys?: OrganizationKeys): void
     out(`  ${mode} access token ttl   ${s.accessTokenTtlSeconds}s`);
     out(`  ${mode} refresh token ttl  ${s.refreshTokenTtlSeconds}s`);
     out(`  ${mode} session lifetime   ${s.sessionLifetimeSeconds}s`);
-    if (s.webauthn) out(`  ${mode} webauthn           ${s.webauthn.rpId} (${s.webauthn.origins.join(", ")})`);
+    if (s.webauthn)
+      out(
+        `  ${mode} webauthn           ${s.webauthn.rpId} (${s.webauthn.origins.join(", ")})${s.webauthn.requireUserVerification ? ", user verification required" : ""}`,
+      );
     if (s.allowedOrigins.length) out(`  ${mode} allowed origins    ${s.allowedOrigins.join(", ")}`);
   }
   if (keys) {
@@ -109,11 +112,24 @@ export function buildCli(): Command {
     .option("--rp-name <rpName>", "WebAuthn relying party name")
     .option("--origin <origin>", "allowed WebAuthn origin (repeatable)", collect, [])
     .option("--allowed-origin <origin>", "browser origin allowed to call the consumer API, both modes (repeatable)", collect, [])
-    .action(async (name: string, opts: { rpId?: string; rpName?: string; origin: string[]; allowedOrigin: string[] }) => {
-      const webauthn = opts.rpId ? { rpId: opts.rpId, rpName: opts.rpName ?? name, origins: opts.origin } : undefined;
-      const created = await withStore((store) => createOrganization(store, { name, webauthn, allowedOrigins: opts.allowedOrigin }));
-      printOrganization(created.organization, created.keys);
-    });
+    .option("--require-user-verification", "passkeys must verify the user (biometrics/PIN) to register and sign in")
+    .action(
+      async (
+        name: string,
+        opts: { rpId?: string; rpName?: string; origin: string[]; allowedOrigin: string[]; requireUserVerification?: boolean },
+      ) => {
+        const webauthn = opts.rpId
+          ? {
+              rpId: opts.rpId,
+              rpName: opts.rpName ?? name,
+              origins: opts.origin,
+              requireUserVerification: opts.requireUserVerification === true,
+            }
+          : undefined;
+        const created = await withStore((store) => createOrganization(store, { name, webauthn, allowedOrigins: opts.allowedOrigin }));
+        printOrganization(created.organization, created.keys);
+      },
+    );
   org
     .command("list")
     .description("list organizations (newest first)")

@@ -26,7 +26,7 @@ export interface AdminKeyTestHandle {
   operatorToken: string;
   createOrganization(input?: {
     name?: string;
-    webauthn?: { rpId: string; rpName: string; origins: string[] };
+    webauthn?: { rpId: string; rpName: string; origins: string[]; requireUserVerification?: boolean };
     settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number; sessionLifetimeSeconds?: number };
     /** Consumer-API browser origins of both modes. */
     allowedOrigins?: string[];

@@ -22,7 +22,14 @@ export function settingsView(row: SettingsRow | null | undefined): OrganizationS
     refreshTokenTtlSeconds: row.refreshTokenTtlSeconds,
     sessionLifetimeSeconds: row.sessionLifetimeSeconds,
     webauthn:
-      row.webauthnRpId && row.webauthnRpName ? { rpId: row.webauthnRpId, rpName: row.webauthnRpName, origins: row.webauthnOrigins } : null,
+      row.webauthnRpId && row.webauthnRpName
+        ? {
+            rpId: row.webauthnRpId,
+            rpName: row.webauthnRpName,
+            origins: row.webauthnOrigins,
+            requireUserVerification: row.webauthnRequireUv,
+          }
+        : null,
     allowedOrigins: row.allowedOrigins,
   };
 }

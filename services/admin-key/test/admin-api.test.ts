@@ -269,7 +269,12 @@ describe("settings", () => {
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 2592000,
       sessionLifetimeSeconds: 2592000,
-      webauthn: { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example", "https://www.shop.example"] },
+      webauthn: {
+        rpId: "shop.example",
+        rpName: "Shop",
+        origins: ["https://shop.example", "https://www.shop.example"],
+        requireUserVerification: false,
+      },
       allowedOrigins: [],
     });
     const msg = await nc.request(iso.subjects.orgGet, JSON.stringify({ organizationId: org.organization.id }), { timeout: 2000 });

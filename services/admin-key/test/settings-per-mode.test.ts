@@ -42,8 +42,8 @@ const DEFAULTS = {
   webauthn: null,
   allowedOrigins: [],
 };
-const SHOP = { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example"] };
-const EVIL = { rpId: "evil.example", rpName: "Evil", origins: ["https://evil.example"] };
+const SHOP = { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example"], requireUserVerification: false };
+const EVIL = { rpId: "evil.example", rpName: "Evil", origins: ["https://evil.example"], requireUserVerification: false };
 
 /** keys.v1.verify asked directly (no cache). */
 async function verifyReply(key: string): Promise<KeyVerifyReply> {

@@ -18,6 +18,8 @@ export interface RelyingParty {
   rpId: string;
   rpName: string;
   origins: string[];
+  /** Organization setting: options ask for UV and responses without it are refused. */
+  requireUserVerification: boolean;
 }
 
 export function relyingPartyOf(scope: Scope): RelyingParty | null {
@@ -30,7 +32,7 @@ export function relyingPartyOf(scope: Scope): RelyingParty | null {
       return o;
     }
   });
-  return { rpId: rp.rpId, rpName: rp.rpName, origins };
+  return { rpId: rp.rpId, rpName: rp.rpName, origins, requireUserVerification: rp.requireUserVerification === true };
 }
 
 export function scopeOf(res: Response): Scope {

@@ -13,9 +13,15 @@ export const ChallengeRecord = z.object({
   /**
    * Authentication: the user the options were asked for (username-first), if any. Checked at
    * process as well as `allow` (which holds only a decoy for a user without passkeys), so such a
-   * ceremony cannot be completed with somebody else's discoverable passkey.
+   * ceremony cannot be completed with somebody else's discoverable passkey. The username is
+   * held as its hash only (see usernames.ts), never in clear, in Redis as in Postgres.
    */
-  user: z.object({ id: z.string().nullable(), handle: z.string().nullable() }).nullable().default(null),
+  user: z
+    .object({ id: z.string().nullable(), handleHash: z.string().nullable().default(null) })
+    .nullable()
+    .default(null),
+  /** User verification was required when the options were issued (still required at process). */
+  requireUv: z.boolean().default(false),
 });
 export type ChallengeRecord = z.infer<typeof ChallengeRecord>;
 

@@ -24,7 +24,7 @@ export function credentialEvent(type: CredentialEventType, row: Credential): Eve
   return newEvent(
     type,
     { organizationId: row.organizationId, mode: row.mode === "live" ? "live" : "test" },
-    { credential: toCredentialObject(row), user: { id: row.userId, handle: row.userHandle } },
+    { credential: toCredentialObject(row), user: { id: row.userId } },
   );
 }
 

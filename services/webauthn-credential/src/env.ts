@@ -2,6 +2,7 @@ import { BaseEnv, envBoolean } from "@authplane/service-kit";
 import { z } from "zod";
 
 const DEV_DECOY_CREDENTIAL_SECRET = "dev-only-decoy-credential-secret-change-me-in-production";
+const DEV_USERNAME_HASH_SECRET = "dev-only-username-hash-secret-change-me-in-production";
 
 export const Env = BaseEnv.extend({
   /** HTTP port (dev: 4004). */
@@ -39,10 +40,18 @@ export const Env = BaseEnv.extend({
    * without active passkeys (so the options do not tell who has passkeys). Required in production.
    */
   DECOY_CREDENTIAL_SECRET: z.string().min(32).default(DEV_DECOY_CREDENTIAL_SECRET),
+  /**
+   * HMAC key of the stored username hashes (usernames are kept only as HMAC-SHA256 of the
+   * case-folded, NFKC-normalised name). Required in production; changing it makes every stored
+   * username unmatchable (sign-in by id and discoverable sign-in keep working).
+   */
+  USERNAME_HASH_SECRET: z.string().min(32).default(DEV_USERNAME_HASH_SECRET),
 })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && env.DECOY_CREDENTIAL_SECRET === DEV_DECOY_CREDENTIAL_SECRET)
       ctx.addIssue({ code: "custom", path: ["DECOY_CREDENTIAL_SECRET"], message: "must be set (>= 32 chars) in production" });
+    if (env.NODE_ENV === "production" && env.USERNAME_HASH_SECRET === DEV_USERNAME_HASH_SECRET)
+      ctx.addIssue({ code: "custom", path: ["USERNAME_HASH_SECRET"], message: "must be set (>= 32 chars) in production" });
   })
   .transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
 export type Env = z.infer<typeof Env>;

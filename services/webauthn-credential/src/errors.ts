@@ -63,6 +63,27 @@ export const Errors = {
     ),
   malformed: (message: string) => new AppError(400, "MalformedAuthenticationData", message),
   conflict: (message: string) => new AppError(409, "InvalidInput", message),
+  /** Attach: the username belongs to another user.id of this organization and mode (seed 409 "conflict"). */
+  usernameInUse: () =>
+    new AppError(
+      409,
+      "UsernameInUseByDifferentAccount",
+      "This username is already attached to a different user.id; a username names one user (compared case-insensitively).",
+    ),
+  /** Attach: the user.id already has another username (seed 400 "your request is invalid"). */
+  usernameCannotChange: () =>
+    new AppError(
+      400,
+      "UsernameCannotChange",
+      "This user.id already has a different username; a user's username cannot be changed by attaching a passkey.",
+    ),
+  /** The organization requires user verification and the authenticator did not verify the user. */
+  userVerificationRequired: () =>
+    new AppError(
+      403,
+      "PermissionViolation",
+      "This organization requires user verification (biometrics, PIN or password of the authenticator); the authenticator did not verify the user.",
+    ),
 } as const;
 
 const SEED_CODES = new Set<string>([...PasskeyErrorCode.options, "TooManyRequests"]);

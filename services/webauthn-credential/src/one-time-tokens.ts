@@ -24,7 +24,9 @@ export const CompletedAuthentication = z.object({
   mode: z.enum(["live", "test"]),
   credentialId: z.string(),
   userId: z.string(),
-  userHandle: z.string().nullable(),
+  /** For /auth/verify's extra fields (absent in tokens issued before they existed). */
+  credential: z.object({ id: z.string(), name: z.string(), isBackedUp: z.boolean() }).optional(),
+  userVerified: z.boolean().optional(),
 });
 export type CompletedAuthentication = z.infer<typeof CompletedAuthentication>;
 

@@ -74,7 +74,12 @@ describe("registration and sign-in", () => {
     expect(signedIn.body.result.token).toMatch(/^atn_/);
     const verified = await serverCall(h, keys.sk, "/auth/verify", { token: signedIn.body.result.token });
     expect(verified.status).toBe(200);
-    expect(verified.body.result).toEqual({ user: { id: "user-1", handle: "alice@example.com" } });
+    // The seed's {user: {id}}, never the username; plus the credential used and UV (issue 8).
+    expect(verified.body.result).toEqual({
+      user: { id: "user-1" },
+      credential: { id: created.body.result.id, name: "iCloud Keychain", isBackedUp: true },
+      userVerified: true,
+    });
 
     // Stored row and events.
     const row = await h.svc.deps.prisma.credential.findUniqueOrThrow({ where: { id: created.body.result.id } });
@@ -113,7 +118,7 @@ describe("registration and sign-in", () => {
     const r = await clientCall(h, keys.pk, "/assertion/process", { credential });
     expect(r.status).toBe(200);
     const v = await serverCall(h, keys.sk, "/auth/verify", { token: r.body.result.token });
-    expect(v.body.result).toEqual({ user: { id: "user-3" } });
+    expect(v.body.result.user).toEqual({ id: "user-3" });
   });
 
   it("upgrade: true asks for conditional create", async () => {
@@ -379,14 +384,16 @@ describe("credentials", () => {
       version: 1,
       organizationId: org.organization.id,
       mode: "test",
-      data: { credential: { id, isActive: true }, user: { id: "u-js", handle: "js" } },
+      data: { credential: { id, isActive: true }, user: { id: "u-js" } },
     });
+    expect((created as { data: { user: unknown } }).data.user).toEqual({ id: "u-js" }); // never the username
     const authenticated = await eventually(() => last("passkeys.v1.authenticated"));
     expect(authenticated).toMatchObject({
       type: "passkeys.v1.authenticated",
       organizationId: org.organization.id,
       mode: "test",
-      data: { credentialId: id, user: { id: "u-js", handle: "js" }, userVerified: true },
+      data: { credentialId: id, user: { id: "u-js" }, userVerified: true },
     });
+    expect((authenticated as { data: { user: unknown } }).data.user).toEqual({ id: "u-js" });
   });
 });

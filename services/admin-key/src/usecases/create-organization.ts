@@ -4,7 +4,7 @@ import {
   type Mode,
   type OrganizationKeys,
   type OrganizationView,
-  type WebAuthnSettings,
+  type WebAuthnSettingsInput,
   IdPrefix,
   passkeySdkSecret,
   TokenTtlBounds,
@@ -19,7 +19,7 @@ import { validateWebAuthn } from "./validate-webauthn.js";
 
 export interface CreateOrganizationInput {
   name: string;
-  webauthn?: WebAuthnSettings;
+  webauthn?: WebAuthnSettingsInput;
   settings?: { accessTokenTtlSeconds?: number; refreshTokenTtlSeconds?: number; sessionLifetimeSeconds?: number };
   /** Consumer-API browser origins, for both modes. */
   allowedOrigins?: readonly string[];
@@ -66,6 +66,7 @@ export async function createOrganization(store: Store, input: CreateOrganization
             webauthnRpName: webauthn?.rpName ?? null,
             webauthnOrigins: webauthn?.origins ?? [],
             allowedOrigins,
+            webauthnRequireUv: webauthn?.requireUserVerification ?? false,
           })),
         },
       },

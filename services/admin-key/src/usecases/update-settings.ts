@@ -49,10 +49,17 @@ export async function updateSettings(store: Store, scope: SettingsScope, patch: 
     const refresh = patch.refreshTokenTtlSeconds ?? current.refreshTokenTtlSeconds;
     const lifetime = patch.sessionLifetimeSeconds ?? current.sessionLifetimeSeconds;
     assertTtls(access, refresh, lifetime);
+    // An omitted requireUserVerification keeps the current value (never turned off by an edit of the origins).
+    const requireUv = patch.webauthn?.requireUserVerification ?? current.webauthn?.requireUserVerification ?? false;
     const webauthnData =
       webauthn === undefined
         ? {}
-        : { webauthnRpId: webauthn?.rpId ?? null, webauthnRpName: webauthn?.rpName ?? null, webauthnOrigins: webauthn?.origins ?? [] };
+        : {
+            webauthnRpId: webauthn?.rpId ?? null,
+            webauthnRpName: webauthn?.rpName ?? null,
+            webauthnOrigins: webauthn?.origins ?? [],
+            webauthnRequireUv: webauthn ? requireUv : false,
+          };
     const originsData = allowedOrigins === undefined ? {} : { allowedOrigins };
     const row = await tx.organizationSettings.upsert({
       where: { organizationId_mode: { organizationId, mode } },

@@ -1,4 +1,4 @@
-import type { WebAuthnSettings } from "@authplane/contracts";
+import type { WebAuthnSettings, WebAuthnSettingsInput } from "@authplane/contracts";
 import { ValidationError } from "@authplane/service-kit";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -7,8 +7,9 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
  * Checks a relying party the way browsers will: the rpId is a bare host name, and every allowed
  * origin is an https origin (http only for localhost) whose host is the rpId or a subdomain of it.
  * A setting browsers would reject fails here, at configuration time, not at a user's first sign-in.
+ * `requireUserVerification` defaults to false.
  */
-export function validateWebAuthn(input: WebAuthnSettings, path: string[] = ["webauthn"]): WebAuthnSettings {
+export function validateWebAuthn(input: WebAuthnSettingsInput, path: string[] = ["webauthn"]): WebAuthnSettings {
   const issues: Array<{ path: (string | number)[]; message: string }> = [];
   const rpId = input.rpId.toLowerCase();
   if (!HOSTNAME.test(rpId)) issues.push({ path: [...path, "rpId"], message: "must be a host name without scheme, port or path" });
@@ -42,5 +43,5 @@ export function validateWebAuthn(input: WebAuthnSettings, path: string[] = ["web
     if (!origins.includes(url.origin)) origins.push(url.origin);
   });
   if (issues.length) throw new ValidationError(issues);
-  return { rpId, rpName: input.rpName.trim(), origins };
+  return { rpId, rpName: input.rpName.trim(), origins, requireUserVerification: input.requireUserVerification === true };
 }

@@ -1,4 +1,4 @@
-import { type AttachRegistrationRequest, EventType, type PasskeyCredential, userHandleOf } from "@authplane/contracts";
+import { type AttachRegistrationRequest, EventType, type PasskeyCredential } from "@authplane/contracts";
 import type { Scope } from "../auth.js";
 import { authenticatorName } from "../aaguids.js";
 import type { Ctx } from "../context.js";
@@ -6,19 +6,49 @@ import { credentialEvent, outboxData, toCredentialObject } from "../credentials.
 import { Errors } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { newCredentialId } from "../ids.js";
+import type { PendingRegistration } from "../one-time-tokens.js";
+import { usernameOf } from "../usernames.js";
+
+type Db = Pick<Ctx["prisma"], "userAccount">;
+type AccountKey = { organizationId: string; mode: string; userId: string };
+
+/**
+ * The username rules of attach: a username names one user (UsernameInUseByDifferentAccount
+ * otherwise) and a user keeps its username (UsernameCannotChange). A user without a username may
+ * be given one; attaching without a username leaves the user's username as it is.
+ */
+async function assertUsernameFits(db: Db, account: AccountKey, usernameHash: string | null): Promise<"create" | "set" | "keep"> {
+  const existing = await db.userAccount.findUnique({ where: { organizationId_mode_userId: account }, select: { usernameHash: true } });
+  if (existing?.usernameHash && usernameHash && existing.usernameHash !== usernameHash) throw Errors.usernameCannotChange();
+  if (usernameHash && existing?.usernameHash !== usernameHash) {
+    const owner = await db.userAccount.findFirst({
+      where: { organizationId: account.organizationId, mode: account.mode, usernameHash },
+      select: { userId: true },
+    });
+    if (owner && owner.userId !== account.userId) throw Errors.usernameInUse();
+  }
+  if (!existing) return "create";
+  return usernameHash && !existing.usernameHash ? "set" : "keep";
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
+}
 
 /**
  * Spends an rtn_ token and stores its credential for the given user (seed: attach / create).
- * A token of another organization or mode is refused without being spent.
+ * A token of another organization or mode is refused without being spent, and so is an attach
+ * that breaks the username rules (checked before the token is taken). The database has the last
+ * word (unique user per username, unique passkey): a racing attach that loses gets the same
+ * answer as if it had come second, with its token spent.
  */
 export async function attachRegistration(ctx: Ctx, scope: Scope, input: AttachRegistrationRequest): Promise<PasskeyCredential> {
-  let handle: string | null;
-  try {
-    handle = userHandleOf(input.user);
-  } catch (err) {
-    throw Errors.invalidInput((err as Error).message);
-  }
+  const username = usernameOf(input.user);
   if (!input.token.startsWith("rtn_")) throw Errors.invalidInput("token must be a registration token (rtn_…).");
+  const account: AccountKey = { organizationId: scope.organizationId, mode: scope.mode, userId: input.user.id };
+  const usernameHash = username ? ctx.usernames.hash(scope, username) : null;
+  await assertUsernameFits(ctx.prisma, account, usernameHash);
+
   const taken = await ctx.tokens.take("registration", input.token, scope);
   if (!taken.ok) {
     if (taken.reason === "other_scope")
@@ -26,36 +56,50 @@ export async function attachRegistration(ctx: Ctx, scope: Scope, input: AttachRe
     if (taken.reason === "not_found") throw Errors.tokenNotFound("registration token");
     throw Errors.tokenExpired("registration token", taken.reason);
   }
-  const p = taken.value;
-  const id = newCredentialId();
-  try {
-    const row = await ctx.prisma.$transaction(async (tx) => {
-      const created = await tx.credential.create({
-        data: {
-          id,
-          organizationId: p.organizationId,
-          mode: p.mode,
-          webauthnId: p.webauthnId,
-          publicKey: new Uint8Array(Buffer.from(p.publicKey, "base64url")),
-          signCount: BigInt(p.counter),
-          aaguid: p.aaguid,
-          name: authenticatorName(p.aaguid),
-          isBackupEligible: p.isBackupEligible,
-          isBackedUp: p.isBackedUp,
-          isUvInitialized: p.isUvInitialized,
-          transports: p.transports,
-          userId: input.user.id,
-          userHandle: handle,
+  // Two tries: a unique violation that the rules do not explain (two first passkeys of one new
+  // user attached at once) is resolved by doing it again, now that the account exists.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const row = await store(ctx, account, usernameHash, taken.value);
+      ctx.outbox.kick();
+      return toCredentialObject(row);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await assertUsernameFits(ctx.prisma, account, usernameHash);
+      const dup = await ctx.prisma.credential.findUnique({
+        where: {
+          organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: taken.value.webauthnId },
         },
+        select: { id: true },
       });
-      await tx.outboxEvent.create({ data: outboxData(credentialEvent(EventType.credentialCreated, created)) });
-      return created;
-    });
-    ctx.outbox.kick();
-    return toCredentialObject(row);
-  } catch (err) {
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")
-      throw Errors.conflict("This passkey is already attached.");
-    throw err;
+      if (dup || attempt >= 2) throw Errors.conflict("This passkey is already attached.");
+    }
   }
+}
+
+async function store(ctx: Ctx, account: AccountKey, usernameHash: string | null, p: PendingRegistration) {
+  return ctx.prisma.$transaction(async (tx) => {
+    const step = await assertUsernameFits(tx, account, usernameHash);
+    if (step === "create") await tx.userAccount.create({ data: { ...account, usernameHash } });
+    else if (step === "set") await tx.userAccount.update({ where: { organizationId_mode_userId: account }, data: { usernameHash } });
+    const created = await tx.credential.create({
+      data: {
+        id: newCredentialId(),
+        organizationId: p.organizationId,
+        mode: p.mode,
+        webauthnId: p.webauthnId,
+        publicKey: new Uint8Array(Buffer.from(p.publicKey, "base64url")),
+        signCount: BigInt(p.counter),
+        aaguid: p.aaguid,
+        name: authenticatorName(p.aaguid),
+        isBackupEligible: p.isBackupEligible,
+        isBackedUp: p.isBackedUp,
+        isUvInitialized: p.isUvInitialized,
+        transports: p.transports,
+        userId: account.userId,
+      },
+    });
+    await tx.outboxEvent.create({ data: outboxData(credentialEvent(EventType.credentialCreated, created)) });
+    return created;
+  });
 }

@@ -1,4 +1,4 @@
-import { type AssertionProcessRequest, EventType, userHandleOf } from "@authplane/contracts";
+import { type AssertionProcessRequest, EventType } from "@authplane/contracts";
 import { newEvent } from "@authplane/service-kit";
 import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { RelyingParty, Scope } from "../auth.js";
@@ -6,6 +6,7 @@ import { challengeOf } from "../client-data.js";
 import type { Ctx } from "../context.js";
 import { outboxData } from "../credentials.js";
 import { Errors } from "../errors.js";
+import { usernameOf } from "../usernames.js";
 import { ulid } from "../ids.js";
 import { knownTransports } from "../transports.js";
 
@@ -26,12 +27,7 @@ export async function finishAuthentication(
   input: AssertionProcessRequest,
 ): Promise<{ token: string; expiresAt: number }> {
   const response = input.credential as AuthenticationResponseJSON;
-  let expectedHandle: string | null;
-  try {
-    expectedHandle = userHandleOf(input.user);
-  } catch (err) {
-    throw Errors.invalidInput((err as Error).message);
-  }
+  const expectedHandle = usernameOf(input.user);
   const challenge = challengeOf(response.response.clientDataJSON);
   const record = await ctx.challenges.consume(scope, "authentication", challenge);
   if (!record) throw Errors.challengeExpired("authentication challenge");
@@ -39,6 +35,7 @@ export async function finishAuthentication(
 
   const row = await ctx.prisma.credential.findUnique({
     where: { organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: response.id } },
+    include: { account: { select: { usernameHash: true } } },
   });
   if (!row) throw Errors.userNotFound();
 
@@ -65,11 +62,14 @@ export async function finishAuthentication(
   if (!row.isActive) throw Errors.deactivatedCredential();
   if (record.allow.length > 0 && !record.allow.includes(row.webauthnId))
     throw Errors.permission("This passkey was not among those allowed for this sign-in.");
+  const usernameHash = row.account.usernameHash;
   const named = record.user;
-  if (named && ((named.id !== null && named.id !== row.userId) || (named.handle !== null && named.handle !== row.userHandle)))
+  if (named && ((named.id !== null && named.id !== row.userId) || (named.handleHash !== null && named.handleHash !== usernameHash)))
     throw Errors.permission("This passkey does not belong to the user this sign-in was started for.");
   if (input.user?.id && input.user.id !== row.userId) throw Errors.permission("This passkey does not belong to the given user.");
-  if (expectedHandle && expectedHandle !== row.userHandle) throw Errors.permission("This passkey does not belong to the given user.");
+  if (expectedHandle && ctx.usernames.hash(scope, expectedHandle) !== usernameHash)
+    throw Errors.permission("This passkey does not belong to the given user.");
+  if ((rp.requireUserVerification || record.requireUv) && !info.userVerified) throw Errors.userVerificationRequired();
 
   const stored = row.signCount;
   const received = BigInt(info.newCounter);
@@ -93,7 +93,7 @@ export async function finishAuthentication(
     { organizationId: scope.organizationId, mode: scope.mode },
     {
       credentialId: row.id,
-      user: { id: row.userId, handle: row.userHandle },
+      user: { id: row.userId },
       userVerified: info.userVerified,
       backedUp: info.credentialBackedUp,
     },
@@ -114,6 +114,7 @@ export async function finishAuthentication(
     mode: scope.mode,
     credentialId: row.id,
     userId: row.userId,
-    userHandle: row.userHandle,
+    credential: { id: row.id, name: row.name, isBackedUp: info.credentialBackedUp },
+    userVerified: info.userVerified,
   });
 }

@@ -37,6 +37,8 @@ export async function finishRegistration(
   }
   if (!verified.verified) throw Errors.malformed("The registration response did not verify.");
   const info = verified.registrationInfo;
+  // The organization's setting now, or when the options were issued: turning it on applies at once.
+  if ((rp.requireUserVerification || record.requireUv) && !info.userVerified) throw Errors.userVerificationRequired();
 
   const existing = await ctx.prisma.credential.findUnique({
     where: {

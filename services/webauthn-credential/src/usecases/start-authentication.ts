@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { type AssertionOptionsRequest, userHandleOf } from "@authplane/contracts";
+import type { AssertionOptionsRequest } from "@authplane/contracts";
 import {
   type AuthenticatorTransportFuture,
   generateAuthenticationOptions,
@@ -8,6 +8,7 @@ import {
 import type { RelyingParty, Scope } from "../auth.js";
 import type { Ctx } from "../context.js";
 import { Errors } from "../errors.js";
+import { foldUsername, usernameOf } from "../usernames.js";
 
 export interface AuthenticationOptionsResult {
   publicKey: PublicKeyCredentialRequestOptionsJSON;
@@ -37,6 +38,7 @@ export function decoyCredentialId(secret: string, scope: Pick<Scope, "organizati
  * (unknown, never enrolled, or all deactivated) gets one decoy credential instead of an error or
  * an empty list, so the publishable key cannot be used to probe which users have passkeys; the
  * ceremony can only end in PermissionViolation, as for any passkey the options did not allow.
+ * Usernames match case-insensitively, through their hash (usernames.ts).
  */
 export async function startAuthentication(
   ctx: Ctx,
@@ -44,22 +46,18 @@ export async function startAuthentication(
   rp: RelyingParty,
   input: AssertionOptionsRequest,
 ): Promise<AuthenticationOptionsResult> {
-  let handle: string | null;
-  try {
-    handle = userHandleOf(input.user);
-  } catch (err) {
-    throw Errors.invalidInput((err as Error).message);
-  }
+  const handle = usernameOf(input.user);
   const userId = input.user?.id;
   if (userId && handle) throw Errors.invalidInput("Send either user.id or user.username (handle), not both.");
   const named = Boolean(userId || handle);
+  const handleHash = !userId && handle ? ctx.usernames.hash(scope, handle) : null;
   const credentials = named
     ? await ctx.prisma.credential.findMany({
         where: {
           organizationId: scope.organizationId,
           mode: scope.mode,
           isActive: true,
-          ...(userId ? { userId } : { userHandle: handle }),
+          ...(userId ? { userId } : { account: { usernameHash: handleHash } }),
         },
         select: { webauthnId: true, transports: true },
         orderBy: { createdAt: "asc" },
@@ -68,17 +66,20 @@ export async function startAuthentication(
     : [];
   const allowCredentials = credentials.map((c) => ({ id: c.webauthnId, transports: c.transports as AuthenticatorTransportFuture[] }));
   if (named && allowCredentials.length === 0) {
-    const asked = userId ? `id:${userId}` : `handle:${handle}`;
+    // Keyed on the folded name, like the lookup: "Nobody" and "nobody" get the same decoy, as a
+    // real user's options are the same whatever the case typed.
+    const asked = userId ? `id:${userId}` : `handle:${foldUsername(handle as string)}`;
     allowCredentials.push({ id: decoyCredentialId(ctx.env.DECOY_CREDENTIAL_SECRET, scope, asked), transports: ["internal", "hybrid"] });
   }
   const allow = allowCredentials.map((c) => c.id);
-  const user = named ? { id: userId ?? null, handle: userId ? null : handle } : null;
-  const challenge = await ctx.challenges.issue(scope, "authentication", { rpId: rp.rpId, allow, user });
+  const user = named ? { id: userId ?? null, handleHash } : null;
+  const requireUv = rp.requireUserVerification;
+  const challenge = await ctx.challenges.issue(scope, "authentication", { rpId: rp.rpId, allow, user, requireUv });
   const publicKey = await generateAuthenticationOptions({
     rpID: rp.rpId,
     challenge,
     timeout: ctx.env.CHALLENGE_TTL_SECONDS * 1000,
-    userVerification: "preferred",
+    userVerification: requireUv ? "required" : "preferred",
     allowCredentials,
   });
   return named ? { publicKey } : { publicKey, mediation: "conditional" };

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type AttestationOptionsRequest, userHandleOf } from "@authplane/contracts";
+import type { AttestationOptionsRequest } from "@authplane/contracts";
 import {
   type AuthenticatorTransportFuture,
   generateRegistrationOptions,
@@ -7,7 +7,7 @@ import {
 } from "@simplewebauthn/server";
 import type { RelyingParty, Scope } from "../auth.js";
 import type { Ctx } from "../context.js";
-import { Errors } from "../errors.js";
+import { usernameOf } from "../usernames.js";
 
 export interface RegistrationOptionsResult {
   publicKey: PublicKeyCredentialCreationOptionsJSON;
@@ -18,7 +18,9 @@ export interface RegistrationOptionsResult {
  * Creation options for a new passkey. The WebAuthn user.id is random per registration: the
  * credential is tied to your user only when your backend attaches the rtn_ token. When the SDK
  * names an existing user, that user's passkeys are excluded so the same authenticator is not
- * registered twice. `upgrade: true` asks for conditional create (upgrade a password sign-in).
+ * registered twice (a handle matches case-insensitively, through its hash). `upgrade: true` asks
+ * for conditional create (upgrade a password sign-in). With the organization's
+ * `requireUserVerification`, the authenticator is asked to verify the user ("required").
  */
 export async function startRegistration(
   ctx: Ctx,
@@ -26,12 +28,7 @@ export async function startRegistration(
   rp: RelyingParty,
   input: AttestationOptionsRequest,
 ): Promise<RegistrationOptionsResult> {
-  let handle: string | null;
-  try {
-    handle = userHandleOf(input.user);
-  } catch (err) {
-    throw Errors.invalidInput((err as Error).message);
-  }
+  const handle = usernameOf(input.user);
   const userName = input.user?.name ?? handle ?? input.user?.id ?? "Passkey";
   const existing =
     input.user?.id || handle
@@ -39,13 +36,18 @@ export async function startRegistration(
           where: {
             organizationId: scope.organizationId,
             mode: scope.mode,
-            ...(input.user?.id ? { userId: input.user.id } : { userHandle: handle }),
+            ...(input.user?.id ? { userId: input.user.id } : { account: { usernameHash: ctx.usernames.hash(scope, handle as string) } }),
           },
           select: { webauthnId: true, transports: true },
           take: 100,
         })
       : [];
-  const challenge = await ctx.challenges.issue(scope, "registration", { rpId: rp.rpId, allow: [], user: null });
+  const challenge = await ctx.challenges.issue(scope, "registration", {
+    rpId: rp.rpId,
+    allow: [],
+    user: null,
+    requireUv: rp.requireUserVerification,
+  });
   const publicKey = await generateRegistrationOptions({
     rpName: rp.rpName,
     rpID: rp.rpId,
@@ -56,7 +58,7 @@ export async function startRegistration(
     timeout: ctx.env.CHALLENGE_TTL_SECONDS * 1000,
     attestationType: "none",
     excludeCredentials: existing.map((c) => ({ id: c.webauthnId, transports: c.transports as AuthenticatorTransportFuture[] })),
-    authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
+    authenticatorSelection: { residentKey: "preferred", userVerification: rp.requireUserVerification ? "required" : "preferred" },
   });
   return input.upgrade ? { publicKey, mediation: "conditional" } : { publicKey };
 }

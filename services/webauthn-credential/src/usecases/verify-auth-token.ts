@@ -1,14 +1,13 @@
-import type { VerifyAuthTokenRequest } from "@authplane/contracts";
+import type { VerifyAuthTokenRequest, VerifyAuthTokenResult } from "@authplane/contracts";
 import type { Scope } from "../auth.js";
 import type { Ctx } from "../context.js";
 import { Errors } from "../errors.js";
 
-/** Spends an atn_ token: who signed in (the user id given at attach, and its handle if any). */
-export async function verifyAuthToken(
-  ctx: Ctx,
-  scope: Scope,
-  input: VerifyAuthTokenRequest,
-): Promise<{ user: { id: string; handle?: string } }> {
+/**
+ * Spends an atn_ token: who signed in (the user id given at attach; never the username, which is
+ * kept only as a hash), the credential used and whether the user was verified.
+ */
+export async function verifyAuthToken(ctx: Ctx, scope: Scope, input: VerifyAuthTokenRequest): Promise<VerifyAuthTokenResult> {
   if (!input.token.startsWith("atn_")) throw Errors.invalidInput("token must be an authentication token (atn_…).");
   const taken = await ctx.tokens.take("authentication", input.token, scope);
   if (!taken.ok) {
@@ -17,6 +16,10 @@ export async function verifyAuthToken(
     if (taken.reason === "not_found") throw Errors.tokenNotFound("authentication token");
     throw Errors.tokenExpired("authentication token", taken.reason);
   }
-  const { userId, userHandle } = taken.value;
-  return { user: userHandle ? { id: userId, handle: userHandle } : { id: userId } };
+  const { userId, credential, userVerified } = taken.value;
+  return {
+    user: { id: userId },
+    ...(credential ? { credential } : {}),
+    ...(userVerified !== undefined ? { userVerified } : {}),
+  };
 }
