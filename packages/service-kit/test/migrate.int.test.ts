@@ -46,3 +46,41 @@ test("refuses a migration edited after it was applied", async () => {
   await writeFile(path.join(dir, "20250101000000_init", "migration.sql"), 'CREATE TABLE "things" ("id" TEXT);');
   await expect(runMigrations({ databaseUrl: iso.databaseUrl, schema, migrationsDir: dir })).rejects.toThrow(/checksum mismatch/);
 });
+
+test("an `after` hook runs in its migration's transaction: its writes commit with it, its failure rolls it back", async () => {
+  const dir = await migrationsDir();
+  const schema = iso.schema("mig3");
+  await expect(
+    runMigrations({
+      databaseUrl: iso.databaseUrl,
+      schema,
+      migrationsDir: dir,
+      after: {
+        "20250102000000_more": async (client) => {
+          await client.query(`INSERT INTO things (id, n) VALUES ('a', 1)`);
+          throw new Error("hook failed");
+        },
+      },
+    }),
+  ).rejects.toThrow(/20250102000000_more failed: hook failed/);
+  const client = new pg.Client({ connectionString: iso.databaseUrl });
+  await client.connect();
+  try {
+    const cols = await client.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'things'`,
+      [schema],
+    );
+    expect(cols.rows.map((r) => r.column_name)).toEqual(["id"]); // the ALTER was rolled back with the hook
+    const applied = await runMigrations({
+      databaseUrl: iso.databaseUrl,
+      schema,
+      migrationsDir: dir,
+      after: { "20250102000000_more": async (c) => void (await c.query(`INSERT INTO things (id, n) VALUES ('b', 2)`)) },
+    });
+    expect(applied.applied).toEqual(["20250102000000_more"]);
+    const rows = await client.query(`SELECT id, n FROM "${schema}"."things"`);
+    expect(rows.rows).toEqual([{ id: "b", n: 2 }]);
+  } finally {
+    await client.end();
+  }
+});
