@@ -1,4 +1,3 @@
-import { readdirSync } from "node:fs";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
@@ -74,12 +73,11 @@ describe("admin-key as real processes", () => {
     await db.connect();
     try {
       const { rows } = await db.query(`SELECT migration_name FROM "${iso.schema("admin_key")}"."_prisma_migrations"`);
-      // Each migration folder applied exactly once (no duplicates from the concurrent start).
-      const folders = readdirSync(new URL("../prisma/migrations/", import.meta.url), { withFileTypes: true })
+      const folders = (await readdir(path.join(serviceDir, "prisma", "migrations"), { withFileTypes: true }))
         .filter((d) => d.isDirectory())
         .map((d) => d.name)
         .sort();
-      expect(folders).toContain("20261122060000_settings_per_mode");
+      expect(folders).toEqual(expect.arrayContaining(["20261122060000_settings_per_mode", "20261202090300_session_lifetime"]));
       expect(rows.map((r) => r.migration_name).sort()).toEqual(folders);
     } finally {
       await db.end();
