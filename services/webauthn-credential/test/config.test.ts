@@ -14,15 +14,24 @@ test("production refuses the development decoy secret, naming the variable", () 
   const secret = "x".repeat(32);
   // Production also needs this service's NATS credentials (see service-kit).
   const nats = { NATS_USER: "webauthn-credential", NATS_PASSWORD: "a-long-random-nats-password-0123" };
-  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret, USERNAME_HASH_SECRET: "y".repeat(32), ...nats }).DECOY_CREDENTIAL_SECRET).toBe(secret);
-  expect(parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret, USERNAME_HASH_SECRET: "y".repeat(32), ...nats }).DEMO_ENABLED).toBe(false);
+  expect(
+    parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret, USERNAME_HASH_SECRET: "y".repeat(32), ...nats })
+      .DECOY_CREDENTIAL_SECRET,
+  ).toBe(secret);
+  expect(
+    parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret, USERNAME_HASH_SECRET: "y".repeat(32), ...nats }).DEMO_ENABLED,
+  ).toBe(false);
   expect(() => parseEnv(Env, { NODE_ENV: "production", DECOY_CREDENTIAL_SECRET: secret, USERNAME_HASH_SECRET: "y".repeat(32) })).toThrow(
     /NATS credentials are required in production/,
   );
 });
 
 test("production refuses the development username hash secret, naming the variable", () => {
-  const decoy = { DECOY_CREDENTIAL_SECRET: "x".repeat(32), NATS_USER: "webauthn-credential", NATS_PASSWORD: "a-long-random-nats-password-0123" };
+  const decoy = {
+    DECOY_CREDENTIAL_SECRET: "x".repeat(32),
+    NATS_USER: "webauthn-credential",
+    NATS_PASSWORD: "a-long-random-nats-password-0123",
+  };
   expect(() => parseEnv(Env, { NODE_ENV: "production", ...decoy })).toThrow(/USERNAME_HASH_SECRET/);
   expect(() => parseEnv(Env, { NODE_ENV: "production", ...decoy, USERNAME_HASH_SECRET: "short" })).toThrow(/USERNAME_HASH_SECRET/);
   const secret = "z".repeat(40);
