@@ -239,6 +239,19 @@ describe("username conflicts (item 5)", () => {
     ).rejects.toThrow();
   });
 
+  it("racing attaches giving one user different first usernames: one wins, the others UsernameCannotChange", async () => {
+    expect((await attach({ id: "cas-user", username: null })).status).toBe(200);
+    const tokens = await Promise.all([1, 2, 3].map(() => registrationToken()));
+    const sdk = nodeSdk(listening.baseUrl, keys.sk);
+    const results = await Promise.all(tokens.map((t, i) => sdk.attachRegistration(t, { id: "cas-user", username: `cas-name-${i}` })));
+    const won = results.findIndex((r) => r.status === 200);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const r of results.filter((r) => r.status !== 200))
+      expect({ status: r.status, code: r.errors[0]?.code }).toEqual({ status: 400, code: "UsernameCannotChange" });
+    const found = await sdk.call("/credential/find", { user: { username: `cas-name-${won}` } });
+    expect(found.result.data).toHaveLength(2);
+  });
+
   it("two first passkeys of one new user attached at once both succeed", async () => {
     const tokens = await Promise.all([1, 2, 3].map(() => registrationToken()));
     const sdk = nodeSdk(listening.baseUrl, keys.sk);

@@ -81,7 +81,15 @@ async function store(ctx: Ctx, account: AccountKey, usernameHash: string | null,
   return ctx.prisma.$transaction(async (tx) => {
     const step = await assertUsernameFits(tx, account, usernameHash);
     if (step === "create") await tx.userAccount.create({ data: { ...account, usernameHash } });
-    else if (step === "set") await tx.userAccount.update({ where: { organizationId_mode_userId: account }, data: { usernameHash } });
+    else if (step === "set") {
+      // Compare-and-set: of two attaches giving one user different first usernames, one wins;
+      // the other waits on the row, finds it set and gets UsernameCannotChange.
+      const set = await tx.userAccount.updateMany({ where: { ...account, usernameHash: null }, data: { usernameHash } });
+      if (set.count !== 1) {
+        const now = await tx.userAccount.findUnique({ where: { organizationId_mode_userId: account }, select: { usernameHash: true } });
+        if (now?.usernameHash !== usernameHash) throw Errors.usernameCannotChange();
+      }
+    }
     const created = await tx.credential.create({
       data: {
         id: newCredentialId(),
