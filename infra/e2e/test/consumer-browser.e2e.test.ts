@@ -128,11 +128,18 @@ function expectOk(outcome: { kind: string; text: string }): void {
 async function walk(origin: string, apiBase: string): Promise<void> {
   const context = await browser.newContext();
   const refreshPosts: string[] = [];
-  const apiRequests: Array<{ method: string; path: string; origin: string | undefined; headers: Record<string, string> }> = [];
+  const apiRequests: Array<{ method: string; path: string; target: string; origin: string | undefined; headers: Record<string, string> }> =
+    [];
   context.on("request", (req) => {
     const url = new URL(req.url());
     if (!url.pathname.startsWith("/api/v1/auth/")) return;
-    apiRequests.push({ method: req.method(), path: url.pathname, origin: req.headers().origin, headers: req.headers() });
+    apiRequests.push({
+      method: req.method(),
+      path: url.pathname,
+      target: url.origin,
+      origin: req.headers().origin,
+      headers: req.headers(),
+    });
     if (req.method() === "POST" && url.pathname === "/api/v1/auth/refresh") refreshPosts.push(url.origin);
   });
   try {
@@ -219,10 +226,15 @@ async function walk(origin: string, apiBase: string): Promise<void> {
     expect(revokedRefresh.status).toBe(401);
     expect(revokedRefresh.json?.error).toBe("session_revoked");
 
-    // Every API call went to the API origin; cross-origin ones carried the page's Origin.
-    const apiHost = apiBase === "" ? origin : apiBase;
-    expect(refreshPosts.every((o) => o === new URL(apiHost).origin)).toBe(true);
-    if (apiBase !== "") expect(apiRequests.filter((r) => r.method !== "OPTIONS").every((r) => r.origin === origin)).toBe(true);
+    // The SDK's calls went to the API's origin; cross-origin, each carried the page's Origin and
+    // was preflighted (X-Publishable-Key is not a CORS-safelisted header).
+    const apiHost = new URL(apiBase === "" ? origin : apiBase).origin;
+    const sdkCalls = apiRequests.filter((r) => r.path !== "/api/v1/auth/check");
+    expect(sdkCalls.length).toBeGreaterThan(0);
+    expect(sdkCalls.every((r) => r.target === apiHost)).toBe(true);
+    if (apiBase !== "") {
+      expect(sdkCalls.filter((r) => r.method === "POST").every((r) => r.origin === origin)).toBe(true);
+    }
   } finally {
     await context.close();
   }
@@ -232,7 +244,7 @@ test("same origin: the demo page through the gateway walks guest -> OTP -> refre
   await walk(apiOrigin, "");
 });
 
-test("second origin not in the organization's allowed origins: the browser refuses, the SDK says network_error", async () => {
+test("second origin not (yet) in the organization's allowed origins: the browser refuses, the SDK says network_error", async () => {
   const context = await browser.newContext();
   try {
     const tab = await openTab(context, pageOrigin, apiOrigin);
@@ -243,4 +255,27 @@ test("second origin not in the organization's allowed origins: the browser refus
   } finally {
     await context.close();
   }
+});
+
+test("second origin in the organization's allowed origins: the same walk, every SDK call cross-origin (CORS)", async () => {
+  // The customer lists the page's origin with the test-mode secret key (admin-key, through the gateway).
+  const patch = await api("/api/v1/organizations/current/settings", {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${keys.secret.test}` },
+    body: { allowedOrigins: [pageOrigin] },
+  });
+  expect(patch.status).toBe(200);
+  // consumer-auth drops its cached key answer on the settings event; wait until it allows the origin.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await fetch(`${apiOrigin}/api/v1/auth/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: pageOrigin, "x-publishable-key": keys.publishable.test },
+      body: JSON.stringify({ refreshToken: "rt_probe" }),
+    });
+    if (res.headers.get("access-control-allow-origin") === pageOrigin) break;
+    if (Date.now() > deadline) throw new Error(`the API still refuses ${pageOrigin}: ${res.status} ${await res.text()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await walk(pageOrigin, apiOrigin);
 });

@@ -168,8 +168,11 @@ step("refresh", "refresh", async (s) => {
   return `Tokens refreshed; access token until ${answer.accessTokenExpiresAt}.`;
 });
 
+// The authenticated call goes to THIS page's origin, as a call to your own backend would: the
+// gateway in front of it checks the token with consumer-auth's GET /api/v1/auth/check (a gateway
+// endpoint, not one pages call across origins).
 step("call-api", "call-api", async (s) => {
-  const response = await s.fetch("/api/v1/auth/check");
+  const response = await s.fetch(new URL("/api/v1/auth/check", location.origin).href);
   showResult("GET /api/v1/auth/check", { status: response.status });
   if (!response.ok) throw new Error(`GET /api/v1/auth/check answered HTTP ${response.status}`);
   return `Authenticated call answered HTTP ${response.status}.`;
