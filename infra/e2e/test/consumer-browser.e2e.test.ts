@@ -130,16 +130,27 @@ async function walk(origin: string, apiBase: string): Promise<void> {
   const refreshPosts: string[] = [];
   const apiRequests: Array<{ method: string; path: string; target: string; origin: string | undefined; headers: Record<string, string> }> =
     [];
+  const pendingHeaders: Array<Promise<void>> = [];
   context.on("request", (req) => {
     const url = new URL(req.url());
     if (!url.pathname.startsWith("/api/v1/auth/")) return;
-    apiRequests.push({
+    const entry = {
       method: req.method(),
       path: url.pathname,
       target: url.origin,
-      origin: req.headers().origin,
+      origin: undefined as string | undefined,
       headers: req.headers(),
-    });
+    };
+    apiRequests.push(entry);
+    // `headers()` lacks what the network stack adds (Origin); `allHeaders()` has everything sent.
+    pendingHeaders.push(
+      req.allHeaders().then(
+        (all) => {
+          entry.origin = all.origin;
+        },
+        () => {},
+      ),
+    );
     if (req.method() === "POST" && url.pathname === "/api/v1/auth/refresh") refreshPosts.push(url.origin);
   });
   try {
@@ -233,6 +244,7 @@ async function walk(origin: string, apiBase: string): Promise<void> {
     expect(sdkCalls.length).toBeGreaterThan(0);
     expect(sdkCalls.every((r) => r.target === apiHost)).toBe(true);
     if (apiBase !== "") {
+      await Promise.all(pendingHeaders);
       expect(sdkCalls.filter((r) => r.method === "POST").every((r) => r.origin === origin)).toBe(true);
     }
   } finally {
