@@ -158,22 +158,46 @@ export function loadEnvOrExit<S extends z.ZodType>(schema: S, source: NodeJS.Pro
 export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
-    if (SECRET_NAME.test(k) && typeof v === "string" && v.length > 0) {
-      // URLs are useful to see without their credentials.
-      if (/URL$/i.test(k)) {
-        try {
-          const u = new URL(v);
-          if (u.password) u.password = "***";
-          out[k] = u.toString();
-          continue;
-        } catch {
-          /* fall through */
-        }
-      }
-      out[k] = "[redacted]";
-    } else out[k] = v;
+    // Secret-named values go whole, except URLs, which are useful to see without their credentials.
+    if (SECRET_NAME.test(k) && !/URLS?$/i.test(k) && typeof v === "string" && v.length > 0) out[k] = "[redacted]";
+    else out[k] = redactValue(v);
   }
   return out;
+}
+
+/** A URL anywhere in a string (lists like NATS_URL's `nats://a,nats://b` included). */
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s,;"'<>]+/gi;
+/** `user:password@host` without a scheme (NATS and Redis accept it). */
+const BARE_USERINFO = /(^|[\s,])([^\s,/:@*]+):([^\s,/@]+)@/g;
+/** Query parameters whose values are credentials (`?password=`, `?sslpassword=`, `?access_token=`, `?api_key=` …). */
+const SECRET_PARAM = /pass|secret|token|key|auth|sig|credential|session|code/i;
+
+function redactValue(v: unknown): unknown {
+  if (typeof v === "string") return v.replace(URL_IN_TEXT, redactUrl).replace(BARE_USERINFO, "$1$2:***@");
+  if (Array.isArray(v)) return v.map(redactValue);
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValue(x)]));
+  }
+  return v;
+}
+
+/**
+ * Masks the credentials of one URL: the password of `user:password@` (and a lone `token@`, which is
+ * a credential too) and the values of secret-named query parameters. Unparseable text that looks
+ * like it carries userinfo is masked whole.
+ */
+export function redactUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return /@/.test(raw) ? "[redacted]" : raw;
+  }
+  if (u.password) u.password = "***";
+  else if (u.username) u.username = "***";
+  for (const name of [...u.searchParams.keys()]) if (SECRET_PARAM.test(name)) u.searchParams.set(name, "***");
+  if (!u.username && !u.password && u.search === new URL(raw).search) return raw;
+  return u.toString();
 }
 
 /** Express `trust proxy` value from TRUST_PROXY. */

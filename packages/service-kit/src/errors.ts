@@ -125,6 +125,9 @@ export function errorMiddleware(format: ErrorFormat, logger: Logger) {
     if (err instanceof AppError) appErr = err;
     else if (bodyErr?.type === "entity.parse.failed") appErr = new ValidationError([{ path: [], message: "Body is not valid JSON" }]);
     else if (bodyErr?.type === "entity.too.large") appErr = new AppError(413, "payload_too_large", "The request body is too large.");
+    // A path parameter that is not valid percent-encoding (Express's router throws URIError).
+    else if (err instanceof URIError)
+      appErr = new ValidationError([{ path: ["(path)"], message: "The path is not valid percent-encoded UTF-8" }]);
     else if (bodyErr?.expose && typeof bodyErr.status === "number" && bodyErr.status < 500)
       appErr = new AppError(bodyErr.status, "bad_request", "The request could not be read.");
     else {

@@ -1,5 +1,6 @@
-import express, { type Express, type Request } from "express";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import helmet from "helmet";
+import { refuseHostileInput } from "./hostile-input.js";
 import { ulid } from "./ulid.js";
 import { type ErrorFormat, AppError, errorMiddleware } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -54,8 +55,10 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
-  app.get("/readyz", async (_req, res) => {
-    const checks: Record<string, string> = {};
+  app.get("/readyz", async (req, res) => {
+    // The answer says which dependency is down, never why: error messages carry internal hosts,
+    // ports and user names. The detail goes to the log.
+    const checks: Record<string, "ok" | "unavailable"> = {};
     let ok = true;
     await Promise.all(
       Object.entries(opts.readiness).map(async ([name, check]) => {
@@ -64,7 +67,8 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
           checks[name] = "ok";
         } catch (err) {
           ok = false;
-          checks[name] = err instanceof Error ? err.message : "unavailable";
+          checks[name] = "unavailable";
+          logger.warn({ reqId: req.id, dependency: name, err: err instanceof Error ? err.message : String(err) }, "not ready");
         }
       }),
     );
@@ -76,6 +80,9 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
   });
 
   app.use(express.json({ limit: opts.bodyLimit ?? "64kb", strict: true, type: ["application/json", "application/*+json"] }));
+  // NUL, lone surrogates, broken percent-encoding, `__proto__` keys, deep nesting: a 400 before
+  // any route runs (see hostile-input.ts).
+  app.use(refuseHostileInput());
 
   return {
     app,
@@ -105,4 +112,15 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, message = `timed
   } finally {
     if (timer) clearTimeout(timer);
   }
+}
+
+/**
+ * For responses that carry secrets (tokens, exchange codes, new keys): `Cache-Control: no-store`
+ * and `Pragma: no-cache` (RFC 6749 §5.1), so that no browser, proxy or CDN keeps a copy.
+ * Use on a router (`router.use(noStore)`) or a route.
+ */
+export function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("Pragma", "no-cache");
+  next();
 }

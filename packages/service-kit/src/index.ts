@@ -2,6 +2,7 @@ export * from "./core.js";
 export * from "./cors.js";
 export * from "./env.js";
 export * from "./errors.js";
+export * from "./hostile-input.js";
 export * from "./http.js";
 export * from "./key-verifier.js";
 export * from "./lifecycle.js";

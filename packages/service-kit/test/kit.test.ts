@@ -26,6 +26,23 @@ describe("config", () => {
     expect(JSON.stringify(out)).not.toContain(":pw@");
     expect(out.PORT).toBe(1);
   });
+
+  test("credentials in any URL position are masked: userinfo, URL lists, bare user:pass@, tokens in query strings", () => {
+    const out = redactConfig({
+      DATABASE_URL: "postgresql://app:pg-Secret1@db.internal:5432/x?sslpassword=ssl-Secret2&application_name=authplane",
+      REDIS_URL: "rediss://:redis-Secret3@cache:6380/0",
+      NATS_URL: "nats://nuser:nats-Secret4@n1:4222,nats://nats-Token5@n2:4222",
+      SMTP_URL: "smtps://mailer:smtp-Secret6@smtp.example:465",
+      WEBHOOK_ENDPOINT: "https://hooks.example/x?access_token=hook-Secret7&team=a",
+      NATS_SERVERS: "u:bare-Secret8@n3:4222",
+      HOST: "0.0.0.0",
+    });
+    const text = JSON.stringify(out);
+    for (let i = 1; i <= 8; i++) expect(text).not.toMatch(new RegExp(`Secret${i}|Token${i}`));
+    expect(out.DATABASE_URL).toBe("postgresql://app:***@db.internal:5432/x?sslpassword=***&application_name=authplane");
+    expect(out.NATS_URL).toBe("nats://nuser:***@n1:4222,nats://***@n2:4222");
+    expect(out.HOST).toBe("0.0.0.0");
+  });
 });
 
 describe("logger", () => {
@@ -55,7 +72,10 @@ describe("http app", () => {
     const { app, finish } = createHttpApp({
       logger,
       metrics: createMetrics("t", { defaultMetrics: false }),
-      readiness: { good: async () => {}, bad: async () => Promise.reject(new Error("down")) },
+      readiness: {
+        good: async () => {},
+        bad: async () => Promise.reject(new Error("connect ECONNREFUSED db-primary.internal.example:5432 user=app_admin")),
+      },
       trustProxy: "loopback".split(","),
     });
     const r = express.Router();
@@ -69,6 +89,12 @@ describe("http app", () => {
     r.get("/boom", () => {
       throw new Error("kaboom");
     });
+    r.get("/items/:id", (req, res) => {
+      res.json({ id: req.params.id });
+    });
+    r.get("/decode", () => {
+      decodeURIComponent("%ff");
+    });
     r.get("/teapot", () => {
       throw new AppError(418, "teapot", "I am a teapot");
     });
@@ -76,12 +102,15 @@ describe("http app", () => {
     return { app: finish(consumerErrorFormat), logs };
   }
 
-  test("health, readiness with the failing check named, metrics", async () => {
-    const { app: a } = app();
+  test("health, readiness with the failing check named (its detail only in the log), metrics", async () => {
+    const { app: a, logs } = app();
     expect((await request(a).get("/healthz")).status).toBe(200);
     const ready = await request(a).get("/readyz");
     expect(ready.status).toBe(503);
-    expect(ready.body.checks).toEqual({ good: "ok", bad: "down" });
+    expect(ready.body).toEqual({ status: "unavailable", checks: { good: "ok", bad: "unavailable" } });
+    expect(ready.text).not.toMatch(/internal|5432|app_admin|ECONNREFUSED/);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(logs.text()).toContain("db-primary.internal.example");
     const metrics = await request(a).get("/metrics");
     expect(metrics.text).toContain("http_requests_total");
   });
@@ -111,6 +140,53 @@ describe("http app", () => {
     const tea = await request(a).get("/teapot");
     expect(tea.status).toBe(418);
     expect(tea.body).toEqual({ error: "teapot", message: "I am a teapot" });
+  });
+
+  test("hostile input is a 400 in the seed format before any route runs: NUL, lone surrogates, bad percent-encoding, __proto__, deep nesting", async () => {
+    const { app: a } = app();
+    const refused = async (r: request.Test, where: RegExp) => {
+      const res = await r;
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe("validation_error");
+      expect(JSON.stringify(res.body.issues)).toMatch(where);
+    };
+    await refused(request(a).post("/echo").send({ n: 1, name: "a\u0000b" }), /NUL/);
+    await refused(
+      request(a)
+        .post("/echo")
+        .send({ n: 1, user: { id: "\ud800x" } }),
+      /surrogate/,
+    );
+    await refused(request(a).post("/echo").set("Content-Type", "application/json").send('{"n":1,"x":"\\udc00"}'), /surrogate/);
+    await refused(request(a).post("/echo").set("Content-Type", "application/json").send('{"n":1,"__proto__":{"admin":true}}'), /__proto__/);
+    await refused(
+      request(a).post("/echo").set("Content-Type", "application/json").send('{"n":1,"c":{"constructor":{"prototype":{}}}}'),
+      /constructor/,
+    );
+    await refused(
+      request(a)
+        .post("/echo")
+        .send({ n: 1, ["k\u0000"]: 1 }),
+      /property name/,
+    );
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    await refused(request(a).post("/echo").send({ n: 1, deep }), /nested/);
+    await refused(request(a).get("/items/%ff"), /percent-encoded/);
+    await refused(request(a).get("/items/%E0%A4%A"), /percent-encoded/);
+    await refused(request(a).get("/items/%ED%A0%80"), /percent-encoded/);
+    await refused(request(a).get("/items/a%00b"), /NUL/);
+    await refused(request(a).get("/items/x?q=a%00b"), /NUL/);
+    // Valid text (also non-BMP) passes.
+    expect((await request(a).get("/items/%F0%9F%94%91%20k%C3%A9y")).body).toEqual({ id: "🔑 kéy" });
+    expect((await request(a).post("/echo").send({ n: 1, name: "Zoë 🔑" })).status).toBe(200);
+  });
+
+  test("a URIError thrown anywhere is a 400, not a 500", async () => {
+    const { app: a } = app();
+    const res = await request(a).get("/decode");
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe("validation_error");
   });
 
   test("request ids are echoed or generated", async () => {

@@ -1,4 +1,4 @@
-import { clientIp, consumerErrorFormat, createHttpApp, trustProxySetting } from "@authplane/service-kit";
+import { clientIp, consumerErrorFormat, createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { keysRouter } from "./routes/keys.js";
@@ -19,6 +19,8 @@ export function createApp(deps: AppDeps): Express {
       nats: () => deps.nats.nc.flush(),
     },
   });
+  // Every Admin/operator answer is configuration, and some carry new keys: never cached.
+  app.use("/api/v1", noStore);
   // Per-IP limit before authentication, so that guessing keys or the operator token is throttled.
   app.use("/api/v1", async (req, _res, next) => {
     await deps.limits.perIp.consume(clientIp(req));

@@ -1,4 +1,4 @@
-import { consumerErrorFormat, createHttpApp, trustProxySetting } from "@authplane/service-kit";
+import { consumerErrorFormat, createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
 import { type Express, Router } from "express";
 import { demoRouter } from "./demo/router.js";
 import type { AppDeps } from "./deps.js";
@@ -26,6 +26,8 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(jwksRouter(deps));
   const auth = Router();
+  // Tokens, exchange codes and sessions: no browser, proxy or CDN may keep a copy.
+  auth.use(noStore);
   // Gateway/internal endpoints first: they are called once per proxied request from the gateway,
   // so a per-client-IP budget does not apply (introspect is limited per key instead).
   auth.use(introspectRouter(deps));

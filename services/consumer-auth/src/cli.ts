@@ -51,7 +51,7 @@ try {
   await migrate(env);
   if (command === "rotate-signing-key") {
     const kid = await withTokens((tokens) => tokens.rotate());
-    const row = await prisma.signingKey.findUniqueOrThrow({ where: { id: kid } });
+    const row = await prisma.signingKey.findFirstOrThrow({ where: { id: kid } });
     process.stdout.write(`new signing key: ${kid} (in the JWKS now, signs from ${row.activatesAt.toISOString()})\n`);
   } else if (command === "withdraw-signing-key") {
     const kid = process.argv[3];

@@ -1,4 +1,4 @@
-import { consumerErrorFormat, createHttpApp, trustProxySetting } from "@authplane/service-kit";
+import { consumerErrorFormat, createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { devOutboxRouter } from "./routes/dev-outbox.js";
@@ -18,6 +18,10 @@ export function createApp(deps: Pick<AppDeps, "env" | "logger" | "metrics" | "pr
       },
     },
   });
-  if (env.DELIVERY_TRANSPORT === "dev" && env.NODE_ENV !== "production") app.use(devOutboxRouter(deps.prisma));
+  if (env.DELIVERY_TRANSPORT === "dev" && env.NODE_ENV !== "production") {
+    // The dev outbox shows OTP codes: never cached.
+    app.use("/dev/outbox", noStore);
+    app.use(devOutboxRouter(deps.prisma));
+  }
   return finish(consumerErrorFormat);
 }

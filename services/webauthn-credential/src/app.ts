@@ -1,4 +1,4 @@
-import { createHttpApp, trustProxySetting } from "@authplane/service-kit";
+import { createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
 import type { Express } from "express";
 import { createCtx } from "./context.js";
 import type { AppDeps } from "./deps.js";
@@ -23,6 +23,8 @@ export function createApp(deps: AppDeps): Express {
   });
   if (deps.env.DEMO_ENABLED) app.use(demoRouter(deps));
   const ctx = createCtx(deps);
+  // Registration/authentication tokens (rtn_/atn_) and credentials: never cached.
+  app.use(noStore);
   app.use(clientApiRouter(ctx));
   app.use(serverApiRouter(ctx));
   return finish(wrappedErrorFormat);

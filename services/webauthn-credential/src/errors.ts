@@ -86,6 +86,16 @@ export const Errors = {
     ),
 } as const;
 
+/**
+ * A @simplewebauthn verification error, safe to answer with: its messages end with what the server
+ * expected (`…origin "x", expected one of: <every allowed origin>`, the expected challenge, RP ID),
+ * which is configuration, so everything from "expected" on is dropped.
+ */
+export function publicVerifyMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/[,;:]?\s*\(?\bexpected\b[\s\S]*$/i, "").trim();
+}
+
 const SEED_CODES = new Set<string>([...PasskeyErrorCode.options, "TooManyRequests"]);
 
 /** Kit codes (validation, 404, body parser, 503, 500) mapped to seed 003 codes. */

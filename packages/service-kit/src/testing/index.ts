@@ -125,3 +125,4 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+export * from "./hostile.js";

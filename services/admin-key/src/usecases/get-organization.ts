@@ -4,7 +4,7 @@ import { organizationView } from "../views.js";
 
 /** The organization, or null. */
 export async function getOrganization(prisma: PrismaClient, id: string): Promise<OrganizationView | null> {
-  const org = await prisma.organization.findUnique({ where: { id }, include: { settings: true } });
+  const org = await prisma.organization.findFirst({ where: { id }, include: { settings: true } });
   return org ? organizationView(org) : null;
 }
 

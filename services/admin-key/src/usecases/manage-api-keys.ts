@@ -137,7 +137,7 @@ export async function revokeApiKey(store: Store, scope: KeyScope, keyId: string)
 
 /** Operator variant (CLI): finds the key's organization and mode first. */
 export async function scopeOfKey(store: Store, keyId: string): Promise<KeyScope> {
-  const row = await store.prisma.apiKey.findUnique({ where: { id: keyId }, select: { organizationId: true, mode: true } });
+  const row = await store.prisma.apiKey.findFirst({ where: { id: keyId }, select: { organizationId: true, mode: true } });
   if (!row) throw AdminErrors.keyNotFound();
   return { organizationId: row.organizationId, mode: row.mode as Mode };
 }

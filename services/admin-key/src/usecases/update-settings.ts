@@ -18,7 +18,7 @@ export interface SettingsScope {
 }
 
 export async function getSettings(store: Store, scope: SettingsScope): Promise<OrganizationSettings> {
-  const org = await store.prisma.organization.findUnique({
+  const org = await store.prisma.organization.findFirst({
     where: { id: scope.organizationId },
     include: { settings: { where: { mode: scope.mode } } },
   });
@@ -42,7 +42,7 @@ export async function updateSettings(store: Store, scope: SettingsScope, patch: 
     // Lock the row so that two concurrent patches cannot combine into an invalid pair of TTLs.
     // (an UPDATE holds the row lock until the transaction ends).
     await tx.organizationSettings.updateMany({ where: { organizationId, mode }, data: { updatedAt: new Date() } });
-    const org = await tx.organization.findUnique({ where: { id: organizationId }, include: { settings: { where: { mode } } } });
+    const org = await tx.organization.findFirst({ where: { id: organizationId }, include: { settings: { where: { mode } } } });
     if (!org) throw AdminErrors.organizationNotFound();
     const current = settingsOfMode(org.settings, mode);
     const access = patch.accessTokenTtlSeconds ?? current.accessTokenTtlSeconds;

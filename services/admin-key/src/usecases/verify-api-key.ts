@@ -23,7 +23,7 @@ export async function verifyApiKey(prisma: PrismaClient, key: string, now = new 
  */
 export async function checkApiKey(prisma: PrismaClient, key: string, now = new Date()): Promise<ApiKeyCheck> {
   if (!ApiKeyPattern.test(key)) return { ok: false, reason: "not_found" };
-  const row = await prisma.apiKey.findUnique({
+  const row = await prisma.apiKey.findFirst({
     where: { keyHash: hashApiKey(key) },
     include: { organization: { include: { settings: true } } },
   });

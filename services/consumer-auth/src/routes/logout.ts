@@ -31,7 +31,7 @@ export function logoutRouter(deps: AppDeps): Router {
       const settings = await organizationSettings(deps, { organizationId: claims.organizationId, mode: claims.mode });
       assertOriginAllowed(req, res, settings ?? { allowedOrigins: [] });
     }
-    const session = await deps.prisma.session.findUnique({ where: { id: claims.sessionId } });
+    const session = await deps.prisma.session.findFirst({ where: { id: claims.sessionId } });
     if (!session) throw appError(ErrorCatalog.authenticationRequired);
     await revokeSession(deps, { session, reason: "logout" });
     res.status(204).end();

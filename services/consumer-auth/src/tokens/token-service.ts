@@ -330,7 +330,7 @@ export class TokenService {
   async withdraw(kid: string): Promise<WithdrawResult> {
     const result = await this.opts.prisma.$transaction(async (tx): Promise<WithdrawResult> => {
       await this.lockKeys(tx);
-      const row = await tx.signingKey.findUnique({ where: { id: kid } });
+      const row = await tx.signingKey.findFirst({ where: { id: kid } });
       if (!row) throw new UnknownSigningKeyError(kid);
       if (row.withdrawnAt) return { kid, alreadyWithdrawn: true, replacementKid: null };
       const now = new Date();

@@ -90,7 +90,7 @@ export async function authorizeExternal(
   let consumerId: string | null = null;
   let resolution: ExchangeCodeData["resolution"] = "created";
 
-  const identity = await deps.prisma.externalIdentity.findUnique({ where: { organizationId_mode_provider_issuer_subject: where } });
+  const identity = await deps.prisma.externalIdentity.findFirst({ where });
   if (identity) {
     consumerId = identity.consumerId;
     resolution = "existing";
@@ -101,8 +101,8 @@ export async function authorizeExternal(
       });
     }
   } else if (verifiedEmail) {
-    const match = await deps.prisma.consumer.findUnique({
-      where: { organizationId_mode_email: { organizationId: key.organizationId, mode: key.mode, email: verifiedEmail } },
+    const match = await deps.prisma.consumer.findFirst({
+      where: { organizationId: key.organizationId, mode: key.mode, email: verifiedEmail },
     });
     if (match?.emailVerifiedAt) {
       try {
@@ -126,7 +126,7 @@ export async function authorizeExternal(
       } catch (err) {
         // A concurrent authorize linked or created it first: it is now an existing identity.
         if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
-        const again = await deps.prisma.externalIdentity.findUnique({ where: { organizationId_mode_provider_issuer_subject: where } });
+        const again = await deps.prisma.externalIdentity.findFirst({ where });
         if (!again) throw err;
         consumerId = again.consumerId;
         resolution = "existing";

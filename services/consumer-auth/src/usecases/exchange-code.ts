@@ -34,7 +34,7 @@ export async function exchangeCode(
   };
 
   if (data.consumerId) {
-    const consumer = await deps.prisma.consumer.findUnique({ where: { id: data.consumerId } });
+    const consumer = await deps.prisma.consumer.findFirst({ where: { id: data.consumerId } });
     if (!consumer) throw appError(ErrorCatalog.invalidExchangeCode);
     return issueSession(deps, {
       ...common,
@@ -54,15 +54,15 @@ export async function exchangeCode(
     let revoked: RevokedSession[] = [];
     try {
       const result = await deps.prisma.$transaction(async (tx) => {
-        const existing = await tx.externalIdentity.findUnique({ where: { organizationId_mode_provider_issuer_subject: identityWhere } });
+        const existing = await tx.externalIdentity.findFirst({ where: identityWhere });
         if (existing) {
           // Another code for the same identity was exchanged first: it now exists.
-          const c = await tx.consumer.findUniqueOrThrow({ where: { id: existing.consumerId } });
+          const c = await tx.consumer.findFirstOrThrow({ where: { id: existing.consumerId } });
           return issueSession(deps, { ...common, tx, consumer: { id: c.id, kind: "registered", email: c.email, phone: c.phone } });
         }
         const email = data.verifiedEmail
-          ? (await tx.consumer.findUnique({
-              where: { organizationId_mode_email: { organizationId: key.organizationId, mode: key.mode, email: data.verifiedEmail } },
+          ? (await tx.consumer.findFirst({
+              where: { organizationId: key.organizationId, mode: key.mode, email: data.verifiedEmail },
             }))
             ? null // that email belongs to another consumer: do not take it
             : data.verifiedEmail

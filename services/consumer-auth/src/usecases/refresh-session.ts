@@ -72,7 +72,7 @@ export async function refreshSession(deps: AppDeps, input: { key: VerifiedKey; r
   const token = input.refreshToken;
   if (!REFRESH_TOKEN_PATTERN.test(token)) throw appError(ErrorCatalog.invalidRefreshToken);
   const hash = hashRefreshToken(token);
-  const row = await deps.prisma.refreshToken.findUnique({ where: { tokenHash: hash }, include: { session: true } });
+  const row = await deps.prisma.refreshToken.findFirst({ where: { tokenHash: hash }, include: { session: true } });
   if (!row) throw appError(ErrorCatalog.invalidRefreshToken);
   const session = row.session;
   if (session.organizationId !== input.key.organizationId || session.mode !== input.key.mode)
@@ -135,7 +135,7 @@ export async function refreshSession(deps: AppDeps, input: { key: VerifiedKey; r
   }
 
   // The token was already spent (possibly by a request racing with this one, now committed).
-  const spent = await deps.prisma.refreshToken.findUnique({ where: { id: row.id }, include: { session: true } });
+  const spent = await deps.prisma.refreshToken.findFirst({ where: { id: row.id }, include: { session: true } });
   if (!spent?.usedAt) throw appError(ErrorCatalog.invalidRefreshToken);
   if (spent.session.revokedAt || spent.revokedAt) throw appError(ErrorCatalog.sessionRevoked);
   if (Date.now() - spent.usedAt.getTime() <= graceMs) {

@@ -53,7 +53,7 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
 
   const claimed = await claim(deps, job, destination);
   if (!claimed) {
-    const row = await deps.prisma.delivery.findUnique({ where: { eventId: envelope.id }, select: { status: true, lockedUntil: true } });
+    const row = await deps.prisma.delivery.findFirst({ where: { eventId: envelope.id }, select: { status: true, lockedUntil: true } });
     if (row?.status !== "pending") {
       log.debug({ status: row?.status }, "job already handled; acknowledging");
       return { kind: "ack" };

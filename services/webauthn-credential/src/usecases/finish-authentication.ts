@@ -5,7 +5,7 @@ import type { RelyingParty, Scope } from "../auth.js";
 import { challengeOf } from "../client-data.js";
 import type { Ctx } from "../context.js";
 import { outboxData } from "../credentials.js";
-import { Errors } from "../errors.js";
+import { Errors, publicVerifyMessage } from "../errors.js";
 import { usernameOf } from "../usernames.js";
 import { ulid } from "../ids.js";
 import { knownTransports } from "../transports.js";
@@ -33,8 +33,8 @@ export async function finishAuthentication(
   if (!record) throw Errors.challengeExpired("authentication challenge");
   if (record.rpId !== rp.rpId) throw Errors.malformed("The relying party changed since the options were issued; start again.");
 
-  const row = await ctx.prisma.credential.findUnique({
-    where: { organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: response.id } },
+  const row = await ctx.prisma.credential.findFirst({
+    where: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: response.id },
     include: { account: { select: { usernameHash: true } } },
   });
   if (!row) throw Errors.userNotFound();
@@ -54,7 +54,7 @@ export async function finishAuthentication(
       requireUserVerification: false,
     });
   } catch (err) {
-    throw Errors.malformed(`The authentication response did not verify: ${(err as Error).message}`);
+    throw Errors.malformed(`The authentication response did not verify: ${publicVerifyMessage(err)}`);
   }
   if (!verified.verified) throw Errors.malformed("The authentication response did not verify.");
   const info = verified.authenticationInfo;

@@ -3,7 +3,7 @@ import { type RegistrationResponseJSON, verifyRegistrationResponse } from "@simp
 import type { RelyingParty, Scope } from "../auth.js";
 import { challengeOf } from "../client-data.js";
 import type { Ctx } from "../context.js";
-import { Errors } from "../errors.js";
+import { Errors, publicVerifyMessage } from "../errors.js";
 import { knownTransports } from "../transports.js";
 
 /**
@@ -33,17 +33,15 @@ export async function finishRegistration(
       requireUserVerification: false,
     });
   } catch (err) {
-    throw Errors.malformed(`The registration response did not verify: ${(err as Error).message}`);
+    throw Errors.malformed(`The registration response did not verify: ${publicVerifyMessage(err)}`);
   }
   if (!verified.verified) throw Errors.malformed("The registration response did not verify.");
   const info = verified.registrationInfo;
   // The organization's setting now, or when the options were issued: turning it on applies at once.
   if ((rp.requireUserVerification || record.requireUv) && !info.userVerified) throw Errors.userVerificationRequired();
 
-  const existing = await ctx.prisma.credential.findUnique({
-    where: {
-      organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: info.credential.id },
-    },
+  const existing = await ctx.prisma.credential.findFirst({
+    where: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: info.credential.id },
     select: { id: true },
   });
   if (existing) throw Errors.invalidInput("This passkey is already registered.");

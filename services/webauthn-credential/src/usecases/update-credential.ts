@@ -10,7 +10,7 @@ import { Errors } from "../errors.js";
  * `credentials.v1.updated`, plus `credentials.v1.deactivated` when it was turned off.
  */
 export async function updateCredential(ctx: Ctx, scope: Scope, input: UpdateCredentialRequest): Promise<PasskeyCredential> {
-  const row = await ctx.prisma.credential.findUnique({ where: { id: input.credentialId } });
+  const row = await ctx.prisma.credential.findFirst({ where: { id: input.credentialId } });
   if (!row) throw Errors.entityNotFound("No credential with this id.");
   if (row.organizationId !== scope.organizationId || row.mode !== scope.mode)
     throw Errors.permission("This credential belongs to another organization or mode (live/test).");
