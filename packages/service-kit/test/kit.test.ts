@@ -195,3 +195,21 @@ describe("http app", () => {
     expect((await request(a).get("/healthz").set("X-Request-Id", "bad id with spaces")).headers["x-request-id"]).toMatch(/^[0-9A-Z]{26}$/);
   });
 });
+
+describe("no batched lookups", () => {
+  test("no service calls Prisma's findUnique (its dataloader would put other requests' parameters in the same query)", async () => {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const root = join(process.cwd(), "..", "..", "services");
+    const offenders: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory() && e.name !== "generated") await walk(p);
+        else if (e.isFile() && p.endsWith(".ts") && /\.findUnique(OrThrow)?\(/.test(await readFile(p, "utf8"))) offenders.push(p);
+      }
+    };
+    for (const svc of await readdir(root)) await walk(join(root, svc, "src"));
+    expect(offenders).toEqual([]);
+  });
+});

@@ -18,7 +18,7 @@ type AccountKey = { organizationId: string; mode: string; userId: string };
  * be given one; attaching without a username leaves the user's username as it is.
  */
 async function assertUsernameFits(db: Db, account: AccountKey, usernameHash: string | null): Promise<"create" | "set" | "keep"> {
-  const existing = await db.userAccount.findUnique({ where: { organizationId_mode_userId: account }, select: { usernameHash: true } });
+  const existing = await db.userAccount.findFirst({ where: account, select: { usernameHash: true } });
   if (existing?.usernameHash && usernameHash && existing.usernameHash !== usernameHash) throw Errors.usernameCannotChange();
   if (usernameHash && existing?.usernameHash !== usernameHash) {
     const owner = await db.userAccount.findFirst({
@@ -66,10 +66,8 @@ export async function attachRegistration(ctx: Ctx, scope: Scope, input: AttachRe
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       await assertUsernameFits(ctx.prisma, account, usernameHash);
-      const dup = await ctx.prisma.credential.findUnique({
-        where: {
-          organizationId_mode_webauthnId: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: taken.value.webauthnId },
-        },
+      const dup = await ctx.prisma.credential.findFirst({
+        where: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: taken.value.webauthnId },
         select: { id: true },
       });
       if (dup || attempt >= 2) throw Errors.conflict("This passkey is already attached.");
