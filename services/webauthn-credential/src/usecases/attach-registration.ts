@@ -84,7 +84,7 @@ async function store(ctx: Ctx, account: AccountKey, usernameHash: string | null,
       // the other waits on the row, finds it set and gets UsernameCannotChange.
       const set = await tx.userAccount.updateMany({ where: { ...account, usernameHash: null }, data: { usernameHash } });
       if (set.count !== 1) {
-        const now = await tx.userAccount.findUnique({ where: { organizationId_mode_userId: account }, select: { usernameHash: true } });
+        const now = await tx.userAccount.findFirst({ where: account, select: { usernameHash: true } });
         if (now?.usernameHash !== usernameHash) throw Errors.usernameCannotChange();
       }
     }
