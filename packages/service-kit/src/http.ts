@@ -1,4 +1,4 @@
-import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import helmet from "helmet";
 import { refuseHostileInput } from "./hostile-input.js";
 import { ulid } from "./ulid.js";
@@ -17,6 +17,11 @@ export interface HttpAppOptions {
   trustProxy: boolean | number | string[];
   /** JSON body size limit. */
   bodyLimit?: string;
+  /**
+   * Middleware run before the body parser and the hostile-input check, e.g. a CORS echo, so that
+   * a 400/413 for an unreadable or hostile body is still readable by the page that sent it.
+   */
+  beforeBody?: Array<{ path: string[]; handler: RequestHandler }>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -79,6 +84,7 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
     res.send(await metrics.registry.metrics());
   });
 
+  for (const { path, handler } of opts.beforeBody ?? []) app.use(path, handler);
   app.use(express.json({ limit: opts.bodyLimit ?? "64kb", strict: true, type: ["application/json", "application/*+json"] }));
   // NUL, lone surrogates, broken percent-encoding, `__proto__` keys, deep nesting: a 400 before
   // any route runs (see hostile-input.ts).

@@ -18,6 +18,8 @@ export function createApp(deps: AppDeps): Express {
     logger: deps.logger,
     metrics: deps.metrics,
     trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
+    // A 400 for a hostile or unreadable body must be readable by the page too.
+    beforeBody: [{ path: BROWSER_PATHS.map((p) => `/api/v1/auth${p}`), handler: browserCorsEcho }],
     readiness: {
       postgres: () => deps.prisma.$queryRaw`SELECT 1`,
       redis: () => deps.redis.ping(),

@@ -141,6 +141,19 @@ test("one NUL authorize request among seven valid ones, 20 rounds: every valid o
   }
 });
 
+test("a page's hostile or unreadable body gets a 400 it can read (CORS echoed before the body is read)", async () => {
+  for (const body of ['{"email":"a\\u0000@example.com"}', '{"email":', '{"__proto__":{"x":1}}']) {
+    const res = await fetch(`${base}/api/v1/auth/otp/request`, {
+      method: "POST",
+      headers: { ...json, "x-publishable-key": w.orgA.keys.publishable.live, origin: "https://shop.example" },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("validation_error");
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+  }
+});
+
 test("responses with tokens or exchange codes are never cached (Cache-Control: no-store, Pragma: no-cache)", async () => {
   const pk = { "x-publishable-key": w.orgA.keys.publishable.live };
   const guest = await post("/api/v1/auth/guest", pk, {});

@@ -196,6 +196,8 @@ test("the passkey API refuses NUL, lone surrogates and bad percent-encoding with
     const res = await fetch(`${base}/assertion/options`, { method: "POST", headers: pk, body });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { result: unknown; errors: Array<{ code: string }> }).errors[0]?.code).toBe("InvalidInput");
+    // The SDK's page can read the refusal (CORS echo before the body is read).
+    expect(res.headers.get("access-control-allow-origin")).toBe(ORIGIN);
   }
   const res = await fetch(`${base}/credential/find?x=%ff`, {
     method: "POST",
