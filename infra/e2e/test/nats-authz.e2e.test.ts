@@ -184,6 +184,7 @@ describe("production", () => {
     SIGNING_KEY_ENCRYPTION_KEY: randomBytes(24).toString("hex"),
     OTP_CODE_SECRET: randomBytes(24).toString("hex"),
     DECOY_CREDENTIAL_SECRET: randomBytes(24).toString("hex"),
+    USERNAME_HASH_SECRET: randomBytes(24).toString("hex"),
     OTP_SEAL_PUBLIC_KEY: pair.publicKey,
     OTP_SEAL_PRIVATE_KEY: pair.privateKey,
   };
