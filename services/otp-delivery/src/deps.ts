@@ -48,6 +48,7 @@ export function createTransports(env: Env, prisma: PrismaClient): Transports {
       host: env.SMTP_HOST,
       port: env.SMTP_PORT,
       secure: env.SMTP_SECURE,
+      requireTls: env.SMTP_REQUIRE_TLS,
       user: env.SMTP_USER,
       password: env.SMTP_PASSWORD,
       from: env.MAIL_FROM,

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPrivateKey } from "@authplane/service-kit";
 import { z } from "zod";
 
@@ -78,6 +79,13 @@ export const Env = BaseEnv.extend({
   SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
   /** true: implicit TLS (port 465); false: STARTTLS when the server offers it. */
   SMTP_SECURE: envBoolean.default(false),
+  /**
+   * Refuse to send unless the connection is encrypted: with SMTP_SECURE=false the client must
+   * upgrade with STARTTLS, and a server that does not offer it (or a downgrade that strips it) makes
+   * the send fail instead of going out in clear. Default: on in production unless SMTP_HOST is a
+   * loopback address or `localhost` (a local relay); off elsewhere.
+   */
+  SMTP_REQUIRE_TLS: envBoolean.optional(),
   /** SMTP user (empty: no authentication). */
   SMTP_USER: z.string().default(""),
   /** SMTP password. */
@@ -112,5 +120,19 @@ export const Env = BaseEnv.extend({
   .transform((env) => ({
     ...env,
     DELIVERY_TRANSPORT: env.DELIVERY_TRANSPORT ?? (env.NODE_ENV === "production" ? "live" : "dev"),
+    SMTP_REQUIRE_TLS: env.SMTP_REQUIRE_TLS ?? (env.NODE_ENV === "production" && !isLoopbackHost(env.SMTP_HOST)),
   }));
+
+/** `localhost`, `*.localhost`, 127.0.0.0/8 and ::1: a relay on this machine, reached without a network. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (isIP(h) === 4) return h.startsWith("127.");
+  if (isIP(h) === 6) return h === "::1" || h === "0:0:0:0:0:0:0:1" || /^::ffff:127\./.test(h);
+  return false;
+}
 export type Env = z.infer<typeof Env>;

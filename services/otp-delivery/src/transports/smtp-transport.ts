@@ -6,6 +6,8 @@ export interface SmtpOptions {
   host: string;
   port: number;
   secure: boolean;
+  /** Fail instead of sending without TLS (nodemailer `requireTLS`: STARTTLS is mandatory). */
+  requireTls: boolean;
   user: string;
   password: string;
   from: string;
@@ -21,6 +23,7 @@ export class SmtpTransport implements Transport {
       host: opts.host,
       port: opts.port,
       secure: opts.secure,
+      requireTLS: opts.requireTls,
       auth: opts.user ? { user: opts.user, pass: opts.password } : undefined,
       connectionTimeout: opts.timeoutMs,
       greetingTimeout: opts.timeoutMs,
@@ -49,12 +52,14 @@ export class SmtpTransport implements Transport {
 /**
  * SMTP 5xx replies to the recipient or message are permanent (550 no such mailbox); 4xx replies,
  * connection faults and timeouts are transient. An authentication failure is our configuration,
- * not the recipient: retried, so that fixing the password in time still delivers.
+ * not the recipient: retried, so that fixing the password in time still delivers. So is a TLS
+ * failure (ETLS: no STARTTLS offered while SMTP_REQUIRE_TLS is on, or the upgrade failed): the
+ * relay or the network path is at fault, and nothing was sent in clear.
  */
 function classifySmtpError(err: unknown): DeliveryError {
   const e = err as { code?: string; responseCode?: number; command?: string };
   const responseCode = typeof e.responseCode === "number" ? e.responseCode : undefined;
   const summary = `smtp ${e.code ?? "error"}${responseCode ? ` ${responseCode}` : ""}${e.command ? ` on ${e.command}` : ""}`;
-  const permanent = responseCode !== undefined && responseCode >= 500 && e.code !== "EAUTH";
+  const permanent = responseCode !== undefined && responseCode >= 500 && e.code !== "EAUTH" && e.code !== "ETLS";
   return new DeliveryError(summary, permanent);
 }
