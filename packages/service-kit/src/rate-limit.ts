@@ -65,6 +65,15 @@ export class RateLimit {
     });
   }
 
+  /** Gives back points taken by `consume` (e.g. when the work they paid for failed). */
+  async refund(key: string, points = 1): Promise<void> {
+    try {
+      await this.limiter.reward(key, points);
+    } catch (err) {
+      throw new DependencyUnavailableError("redis", err);
+    }
+  }
+
   /** Clears a key's bucket (e.g. after a successful sign-in). */
   async reset(key: string): Promise<void> {
     await this.limiter.delete(key);

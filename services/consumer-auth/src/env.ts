@@ -73,8 +73,14 @@ export const Env = BaseEnv.extend({
   OTP_IP_VERIFIES_PER_HOUR: z.coerce.number().int().positive().default(100),
   /** SMS sends per destination country per hour (SMS-pumping cap). */
   OTP_SMS_COUNTRY_HOURLY_CAP: z.coerce.number().int().positive().default(1000),
-  /** Wrong OTP codes per identifier per 24 h across all its codes; then verify/request answer 429. */
-  OTP_MAX_FAILED_VERIFIES_PER_DAY: z.coerce.number().int().positive().default(10),
+  /** Identity-wide ceiling: wrong OTP codes per identifier per 24 h from all clients; then verify/request answer 429. */
+  OTP_MAX_FAILED_VERIFIES_PER_DAY: z.coerce.number().int().positive().default(200),
+  /** Wrong OTP codes per (identifier, client IP group) per 24 h before growing delays start. */
+  OTP_CLIENT_FREE_FAILURES: z.coerce.number().int().min(0).default(5),
+  /** First delay (seconds) after the free wrong codes; doubles with each further wrong code. */
+  OTP_CLIENT_DELAY_BASE_SECONDS: z.coerce.number().positive().default(2),
+  /** Cap of that delay (seconds). */
+  OTP_CLIENT_DELAY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   /** HMAC key for stored OTP code hashes. Required (>= 32 chars) in production. */
   OTP_CODE_SECRET: z.string().min(32).default(DEV_OTP_CODE_SECRET),
 

@@ -118,6 +118,14 @@ describe("OtpCodeStore", () => {
     expect(await s.verify(scope, email, "222222")).toBe("exhausted");
   });
 
+  it("counts attempts per client: another client's wrong guesses do not kill the owner's code", async () => {
+    const s = store();
+    await s.store(scope, email, "212121", "otp_3b");
+    for (let i = 0; i < 5; i++) await s.verify(scope, email, "000000", "203.0.113.66");
+    expect(await s.verify(scope, email, "212121", "203.0.113.66")).toBe("exhausted");
+    expect(await s.verify(scope, email, "212121", "198.51.100.7")).toBe("ok");
+  });
+
   it("parallel wrong guesses cannot exceed the attempt limit; parallel right ones succeed once", async () => {
     const s = store();
     await s.store(scope, email, "333333", "otp_4");
@@ -151,6 +159,9 @@ describe("OtpLimits", () => {
     ipVerifiesPerHour: 3,
     smsCountryHourlyCap: 2,
     maxFailedVerifiesPerDay: 3,
+    clientFreeFailures: 5,
+    clientDelayBaseSeconds: 2,
+    clientDelayMaxSeconds: 3600,
   };
 
   it("applies a resend cooldown with Retry-After, and release gives it back", async () => {

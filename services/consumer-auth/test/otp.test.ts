@@ -266,25 +266,27 @@ describe("phone OTP", () => {
 });
 
 describe("attacks on codes", () => {
-  it("kills a code after 5 wrong tries; the right code is refused afterwards", async () => {
+  it("kills a code for a client after 5 wrong tries; that client's right code is refused afterwards", async () => {
     const { code } = await requestCode(app, { email: "brute@example.com" });
+    const ip = newIp();
     const results = [];
-    for (let i = 0; i < 5; i++) results.push(await verify(app, { email: "brute@example.com", code: wrongCode(code ?? "") }));
+    for (let i = 0; i < 5; i++) results.push(await verify(app, { email: "brute@example.com", code: wrongCode(code ?? "") }, { ip }));
     expect(results.slice(0, 4).map((r) => r.body)).toEqual([INVALID, INVALID, INVALID, INVALID]);
     expect(results[4]?.status).toBe(401);
     expect(results[4]?.body.error).toBe("otp_attempts_exceeded");
-    const right = await verify(app, { email: "brute@example.com", code });
+    const right = await verify(app, { email: "brute@example.com", code }, { ip });
     expect(right.status).toBe(401);
     expect(right.body.error).toBe("otp_attempts_exceeded");
     expect(right.body.message).toEqual(expect.any(String));
   });
 
-  it("parallel wrong guesses cannot exceed the limit", async () => {
+  it("parallel wrong guesses from one client cannot exceed the limit", async () => {
     const { code } = await requestCode(app, { email: "parallel-brute@example.com" });
+    const ip = newIp();
     const guesses = Array.from({ length: 12 }, (_, i) => String(100000 + i)).filter((g) => g !== code);
-    const rs = await Promise.all(guesses.map((g) => verify(app, { email: "parallel-brute@example.com", code: g })));
+    const rs = await Promise.all(guesses.map((g) => verify(app, { email: "parallel-brute@example.com", code: g }, { ip })));
     expect(rs.filter((r) => r.body.error === "otp_invalid")).toHaveLength(4);
-    expect((await verify(app, { email: "parallel-brute@example.com", code })).body.error).toBe("otp_attempts_exceeded");
+    expect((await verify(app, { email: "parallel-brute@example.com", code }, { ip })).body.error).toBe("otp_attempts_exceeded");
   });
 
   it("10 parallel verifies of one code give exactly one session", async () => {
@@ -379,22 +381,52 @@ describe("limits", () => {
   });
 });
 
-describe("wrong-code budget per identity", () => {
-  it("new codes do not give a guesser new tries: after the day's budget verify and request answer 429", async () => {
-    // Budget 8: a first code dies after 5 wrong tries, a second code takes 3 more, then locked.
+describe("lockout attempts (budgets per identity and client, identity-wide ceiling)", () => {
+  it("an attacker's many wrong codes from one IP get growing delays and do not stop the owner's code from another IP", async () => {
+    const { app: strict } = await startInstance({
+      OTP_RESEND_COOLDOWN_SECONDS: "0",
+      OTP_CLIENT_FREE_FAILURES: "2",
+      OTP_CLIENT_DELAY_BASE_SECONDS: "1",
+    });
+    const email = "lockout-victim@example.com";
+    const owner = newIp();
+    const attacker = newIp();
+    const { code } = await requestCode(strict, { email }, { ip: owner });
+    const wrong = wrongCode(code ?? "");
+    // Two free wrong codes, then every wrong code makes the attacker wait twice as long.
+    expect((await verify(strict, { email, code: wrong }, { ip: attacker })).body).toEqual(INVALID);
+    expect((await verify(strict, { email, code: wrong }, { ip: attacker })).body).toEqual(INVALID);
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect((await verify(strict, { email, code: wrong }, { ip: attacker })).status).toBe(401);
+      const held = await verify(strict, { email, code: wrong }, { ip: attacker });
+      expect(held.status).toBe(429);
+      expect(held.body).toMatchObject({ error: "otp_verify_delayed", message: expect.any(String) });
+      delays.push(Number(held.headers["retry-after"]));
+      await new Promise((r) => setTimeout(r, (delays[i] ?? 0) * 1000 + 100));
+    }
+    expect(delays).toEqual([1, 2, 4]);
+    // The code is dead for the attacker's client (5 wrong tries): even the right code is refused...
+    const dead = await verify(strict, { email, code }, { ip: attacker });
+    expect(dead.status).toBe(401);
+    expect(dead.body.error).toBe("otp_attempts_exceeded");
+    // ...but the owner, from their own device, signs in with the same code.
+    const ok = await verify(strict, { email, code }, { ip: owner });
+    expect(ok.status).toBe(200);
+    expect(ok.body.session.consumerId).toEqual(expect.any(String));
+  });
+
+  it("the identity-wide ceiling holds against guesses from many IPs: verify and request answer 429", async () => {
     const { app: strict } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_FAILED_VERIFIES_PER_DAY: "8" });
     const email = "budget@example.com";
     const first = await requestCode(strict, { email });
-    const firstTries = [];
-    for (let i = 0; i < 5; i++) firstTries.push((await verify(strict, { email, code: wrongCode(first.code ?? "") })).body.error);
-    expect(firstTries).toEqual(["otp_invalid", "otp_invalid", "otp_invalid", "otp_invalid", "otp_attempts_exceeded"]);
+    // Every guess from a fresh IP: no client budget or delay applies, the ceiling does.
+    const tries = await Promise.all(Array.from({ length: 12 }, () => verify(strict, { email, code: wrongCode(first.code ?? "") })));
+    expect(tries.filter((r) => r.body.error === "otp_invalid")).toHaveLength(8);
+    expect(tries.filter((r) => r.status === 429 && r.body.error === "otp_verify_locked")).toHaveLength(4);
 
-    const second = await requestCode(strict, { email });
-    expect(second.status).toBe(200);
-    for (let i = 0; i < 3; i++) expect((await verify(strict, { email, code: wrongCode(second.code ?? "") })).body).toEqual(INVALID);
-
-    // The right code of the live second code is refused now, and nothing is consumed by it.
-    const locked = await verify(strict, { email, code: second.code });
+    // The right code of the live code is refused now (from yet another IP), and nothing is consumed by it.
+    const locked = await verify(strict, { email, code: first.code });
     expect(locked.status).toBe(429);
     expect(locked.body).toMatchObject({ error: "otp_verify_locked", message: expect.any(String) });
     const retryAfter = Number(locked.headers["retry-after"]);
@@ -413,14 +445,23 @@ describe("wrong-code budget per identity", () => {
     expect(elsewhere.status).toBe(200);
   });
 
-  it("a right code clears the count of wrong ones", async () => {
-    const { app: strict } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_FAILED_VERIFIES_PER_DAY: "4" });
+  it("a right code clears its client's count of wrong ones; right codes do not spend the ceiling", async () => {
+    const { app: strict } = await startInstance({
+      OTP_RESEND_COOLDOWN_SECONDS: "0",
+      OTP_CLIENT_FREE_FAILURES: "3",
+      OTP_MAX_FAILED_VERIFIES_PER_DAY: "10",
+    });
     const email = "budget-clear@example.com";
+    const ip = newIp();
     for (let round = 0; round < 3; round++) {
       const { code } = await requestCode(strict, { email });
-      for (let i = 0; i < 3; i++) expect((await verify(strict, { email, code: wrongCode(code ?? "") })).body).toEqual(INVALID);
-      expect((await verify(strict, { email, code })).status).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await verify(strict, { email, code: wrongCode(code ?? "") }, { ip })).body).toEqual(INVALID);
+      expect((await verify(strict, { email, code }, { ip })).status).toBe(200);
     }
+    // 9 wrong codes + 3 right ones: one more wrong code still fits under the ceiling of 10.
+    const { code } = await requestCode(strict, { email });
+    expect((await verify(strict, { email, code: wrongCode(code ?? "") }, { ip })).body).toEqual(INVALID);
+    expect((await verify(strict, { email, code: wrongCode(code ?? "") }, { ip })).body.error).toBe("otp_verify_locked");
   });
 });
 

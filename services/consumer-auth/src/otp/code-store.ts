@@ -18,9 +18,11 @@ export type VerifyOutcome = "ok" | "invalid" | "killed" | "expired" | "exhausted
 
 /*
  * One Redis hash per (organization, mode, identity):
- *   h = HMAC of the code (absent once the code is dead), a = wrong attempts so far,
- *   r = request id of the code, d = "1" once the attempts are exhausted (kept until the TTL, so the
- *   right code is still refused with a clear error instead of "expired").
+ *   h = HMAC of the code, r = request id of the code, and per client (IP group) `g`:
+ *   a:g = that client's wrong attempts so far, d:g = "1" once they are exhausted (the code is dead
+ *   for that client until the TTL, so its right code is still refused with a clear error instead
+ *   of "expired"). Another client's wrong guesses never kill the code for its owner: the total of
+ *   guesses across clients is bounded by the identity-wide ceiling in OtpLimits.
  * The hash expires with the code. Requesting a new code replaces the hash (attempts start over;
  * the per-identity wrong-code budget in OtpLimits bounds how many guesses that gives an attacker).
  */
@@ -37,17 +39,16 @@ return 1
 // The string compare is not constant-time, but it compares HMACs under a server secret: how many
 // leading characters of a keyed hash match says nothing about the code.
 const VERIFY = new LuaScript(`
-local v = redis.call('HMGET', KEYS[1], 'h', 'a', 'd')
-if v[3] then return 'exhausted' end
+local v = redis.call('HMGET', KEYS[1], 'h', 'd:' .. ARGV[3])
+if v[2] then return 'exhausted' end
 if not v[1] then return 'expired' end
 if v[1] == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 'ok'
 end
-local a = redis.call('HINCRBY', KEYS[1], 'a', 1)
+local a = redis.call('HINCRBY', KEYS[1], 'a:' .. ARGV[3], 1)
 if a >= tonumber(ARGV[2]) then
-  redis.call('HDEL', KEYS[1], 'h')
-  redis.call('HSET', KEYS[1], 'd', '1')
+  redis.call('HSET', KEYS[1], 'd:' .. ARGV[3], '1')
   return 'killed'
 end
 return 'invalid'
@@ -79,9 +80,16 @@ export class OtpCodeStore {
     await STORE.run(this.redis, [this.key(scope, identity)], [this.hash(scope, identity, code), requestId, this.opts.ttlSeconds]);
   }
 
-  /** Verifies and, on success, consumes the code, atomically. */
-  async verify(scope: OtpScope, identity: OtpIdentity, code: string): Promise<VerifyOutcome> {
-    const out = await VERIFY.run(this.redis, [this.key(scope, identity)], [this.hash(scope, identity, code), this.opts.maxAttempts]);
+  /**
+   * Verifies and, on success, consumes the code, atomically. `client` (the caller's IP group) owns
+   * its own `maxAttempts` wrong tries at this code.
+   */
+  async verify(scope: OtpScope, identity: OtpIdentity, code: string, client = "-"): Promise<VerifyOutcome> {
+    const out = await VERIFY.run(
+      this.redis,
+      [this.key(scope, identity)],
+      [this.hash(scope, identity, code), this.opts.maxAttempts, createHash("sha256").update(client).digest("base64url").slice(0, 22)],
+    );
     if (out === "ok" || out === "invalid" || out === "killed" || out === "expired" || out === "exhausted") return out;
     throw new Error(`unexpected OTP verify result: ${String(out)}`);
   }

@@ -22,11 +22,17 @@ export interface OtpConfig {
   /** SMS sends per organization, mode and destination country per hour (SMS pumping). */
   smsCountryHourlyCap: number;
   /**
-   * Wrong codes per identity (organization + mode + email/phone) per 24 h, across all its codes.
-   * Once spent, verify and request answer 429 for that identity until the window ends: without it,
-   * new codes (each with `maxAttempts` tries) would allow maxSendsPerHour × maxAttempts guesses an hour.
+   * Identity-wide ceiling: guesses (wrong codes) per identity (organization + mode + email/phone)
+   * per 24 h from all clients together. It is the guessing bound (see README, OTP section); once
+   * spent, verify and request answer 429 `otp_verify_locked` until the window ends.
    */
   maxFailedVerifiesPerDay: number;
+  /** Wrong codes per (identity, client IP group) per 24 h before delays start. */
+  clientFreeFailures: number;
+  /** First delay after the free wrong codes; it doubles with every further wrong code. */
+  clientDelayBaseSeconds: number;
+  /** Cap of that delay. */
+  clientDelayMaxSeconds: number;
   /** HMAC key for stored code hashes. */
   codeSecret: string;
   /** otp-delivery's public key: codes in delivery jobs are sealed to it. */
@@ -42,7 +48,10 @@ export const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret" | "sealPublicKey"> = {
   ipRequestsPerHour: 30,
   ipVerifiesPerHour: 100,
   smsCountryHourlyCap: 1000,
-  maxFailedVerifiesPerDay: 10,
+  maxFailedVerifiesPerDay: 200,
+  clientFreeFailures: 5,
+  clientDelayBaseSeconds: 2,
+  clientDelayMaxSeconds: 3600,
 };
 
 /** The OTP variables of consumer-auth's Env (see src/env.ts, "OTP" block). */
@@ -56,6 +65,9 @@ export interface OtpEnv {
   OTP_IP_VERIFIES_PER_HOUR?: number;
   OTP_SMS_COUNTRY_HOURLY_CAP: number;
   OTP_MAX_FAILED_VERIFIES_PER_DAY?: number;
+  OTP_CLIENT_FREE_FAILURES?: number;
+  OTP_CLIENT_DELAY_BASE_SECONDS?: number;
+  OTP_CLIENT_DELAY_MAX_SECONDS?: number;
   OTP_CODE_SECRET: string;
   OTP_SEAL_PUBLIC_KEY: string;
 }
@@ -71,6 +83,9 @@ export function otpConfigFromEnv(env: OtpEnv): OtpConfig {
     ipVerifiesPerHour: env.OTP_IP_VERIFIES_PER_HOUR ?? OTP_DEFAULTS.ipVerifiesPerHour,
     smsCountryHourlyCap: env.OTP_SMS_COUNTRY_HOURLY_CAP,
     maxFailedVerifiesPerDay: env.OTP_MAX_FAILED_VERIFIES_PER_DAY ?? OTP_DEFAULTS.maxFailedVerifiesPerDay,
+    clientFreeFailures: env.OTP_CLIENT_FREE_FAILURES ?? OTP_DEFAULTS.clientFreeFailures,
+    clientDelayBaseSeconds: env.OTP_CLIENT_DELAY_BASE_SECONDS ?? OTP_DEFAULTS.clientDelayBaseSeconds,
+    clientDelayMaxSeconds: env.OTP_CLIENT_DELAY_MAX_SECONDS ?? OTP_DEFAULTS.clientDelayMaxSeconds,
     codeSecret: env.OTP_CODE_SECRET,
     sealPublicKey: importSealPublicKey(env.OTP_SEAL_PUBLIC_KEY),
   };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { AppError, DependencyUnavailableError, RateLimit, type Redis } from "@authplane/service-kit";
 import { identityKey, type OtpScope } from "./code-store.js";
 import type { OtpConfig } from "./config.js";
@@ -28,6 +29,9 @@ export class OtpLimits {
       | "ipVerifiesPerHour"
       | "smsCountryHourlyCap"
       | "maxFailedVerifiesPerDay"
+      | "clientFreeFailures"
+      | "clientDelayBaseSeconds"
+      | "clientDelayMaxSeconds"
     >,
   ) {
     this.ipRequests = new RateLimit(redis, { name: "otp-request-ip", points: config.ipRequestsPerHour, durationSeconds: HOUR });
@@ -42,26 +46,67 @@ export class OtpLimits {
   }
 
   /**
-   * 429 `otp_verify_locked` while the identity's wrong-code budget is spent. Checked before a code
-   * is compared (verify) and before a new one is sent (request), for known and unknown identities
-   * alike. Parallel guesses can overshoot the budget by at most the current code's own attempts.
+   * 429 `otp_verify_locked` while the identity-wide wrong-code ceiling is spent (checked before a
+   * code is sent: it could not be verified).
    */
   async assertNotLocked(scope: OtpScope, identity: OtpIdentity): Promise<void> {
     await withCode(this.identityFailures.assertAvailable(scopedIdentityKey(scope, identity)), OtpErrors.identityLocked);
   }
 
-  /** Spends one point of the identity's wrong-code budget (after a wrong code). */
-  async recordFailure(scope: OtpScope, identity: OtpIdentity): Promise<void> {
-    await this.identityFailures.consume(scopedIdentityKey(scope, identity)).catch((err: unknown) => {
-      // Budget just ran out: the next verify/request is refused by assertNotLocked.
-      if (err instanceof AppError && err.status === 429) return;
-      throw err;
-    });
+  /**
+   * Before a code is compared: 429 `otp_verify_delayed` (Retry-After) while this client's delay for
+   * the identity runs, then one point of the identity-wide ceiling is taken (429
+   * `otp_verify_locked` once it is spent). Taking the point before the compare means parallel
+   * guesses cannot overshoot the ceiling. Returns the refund for a compare that was not a wrong
+   * guess (right code, no code).
+   */
+  async beginGuess(scope: OtpScope, identity: OtpIdentity, client: string): Promise<() => Promise<void>> {
+    const delayKey = `otp:delay:${clientKey(scope, identity, client)}`;
+    let ttl: number;
+    try {
+      ttl = await this.redis.pttl(delayKey);
+    } catch (err) {
+      throw new DependencyUnavailableError("redis", err);
+    }
+    if (ttl > 0) {
+      const retryAfter = Math.max(1, Math.ceil(ttl / 1000));
+      throw otpError(OtpErrors.verifyDelayed, { "Retry-After": String(retryAfter) }, { retryAfter });
+    }
+    const key = scopedIdentityKey(scope, identity);
+    await withCode(this.identityFailures.consume(key), OtpErrors.identityLocked);
+    return async () => {
+      await this.identityFailures.refund(key).catch(() => {});
+    };
   }
 
-  /** A correct code clears the identity's wrong-code budget. */
-  async clearFailures(scope: OtpScope, identity: OtpIdentity): Promise<void> {
-    await this.identityFailures.reset(scopedIdentityKey(scope, identity)).catch(() => {});
+  /**
+   * After a wrong code: counts the client's wrong codes for the identity (24 h window) and, once
+   * there are more than the free ones, makes it wait `base × 2^(n − free − 1)` seconds (capped)
+   * before its next guess.
+   */
+  async recordFailure(scope: OtpScope, identity: OtpIdentity, client: string): Promise<void> {
+    const id = clientKey(scope, identity, client);
+    try {
+      const n = await this.redis.incr(`otp:fails:${id}`);
+      if (n === 1) await this.redis.expire(`otp:fails:${id}`, DAY);
+      const over = n - this.config.clientFreeFailures - 1;
+      if (over >= 0) {
+        const delay = Math.min(this.config.clientDelayBaseSeconds * 2 ** over, this.config.clientDelayMaxSeconds);
+        await this.redis.set(`otp:delay:${id}`, "1", "PX", Math.max(1, Math.round(delay * 1000)));
+      }
+    } catch (err) {
+      throw new DependencyUnavailableError("redis", err);
+    }
+  }
+
+  /**
+   * A right code clears this client's own count and delay. The identity-wide ceiling is not
+   * cleared: other clients' wrong guesses stay counted, so a sign-in never hands a guesser a new
+   * budget.
+   */
+  async clearFailures(scope: OtpScope, identity: OtpIdentity, client: string): Promise<void> {
+    const id = clientKey(scope, identity, client);
+    await this.redis.del(`otp:fails:${id}`, `otp:delay:${id}`).catch(() => {});
   }
 
   async consumeRequestByIp(ip: string): Promise<void> {
@@ -113,6 +158,11 @@ export class OtpLimits {
 /** Bucket key of per-identity limits: organization + mode + the (hashed) email/phone. */
 function scopedIdentityKey(scope: OtpScope, identity: OtpIdentity): string {
   return `${scope.organizationId}:${scope.mode}:${identityKey(identity)}`;
+}
+
+/** Bucket key of per-(identity, client) budgets: the client (IP group) hashed like the identity. */
+function clientKey(scope: OtpScope, identity: OtpIdentity, client: string): string {
+  return `${scopedIdentityKey(scope, identity)}:${createHash("sha256").update(client).digest("base64url").slice(0, 22)}`;
 }
 
 /** Re-labels RateLimit's generic 429 with the catalog entry (same Retry-After). */

@@ -41,6 +41,11 @@ export const OtpErrors = {
     code: "otp_verify_locked",
     message: "Too many incorrect verification codes for this address. Try again later.",
   },
+  verifyDelayed: {
+    status: 429,
+    code: "otp_verify_delayed",
+    message: "Too many incorrect verification codes from this device. Please wait before trying again.",
+  },
   ipRateLimited: {
     status: 429,
     code: "rate_limited",

@@ -48,17 +48,24 @@ export async function verifyOtp(deps: Deps, otp: OtpServices, input: VerifyOtpIn
     guestId = claims.consumerId;
   }
 
-  await otp.limits.assertNotLocked(scope, identity);
-  const outcome = await otp.codes.verify(scope, identity, input.body.code);
-  if (outcome === "expired") throw otpError(OtpErrors.expired);
+  // Budgets per (identity, client IP group) with growing delays, under an identity-wide ceiling:
+  // a guesser elsewhere can neither lock the owner out nor kill the owner's code.
+  const refund = await otp.limits.beginGuess(scope, identity, input.ip);
+  const outcome = await otp.codes.verify(scope, identity, input.body.code, input.ip).catch(async (err: unknown) => {
+    await refund();
+    throw err;
+  });
   if (outcome === "invalid" || outcome === "killed") {
-    // A real wrong guess: it spends the identity's budget across codes too.
-    await otp.limits.recordFailure(scope, identity);
+    // A real wrong guess: it keeps its point of the ceiling and counts for this client.
+    await otp.limits.recordFailure(scope, identity, input.ip);
     throw otpError(outcome === "invalid" ? OtpErrors.invalid : OtpErrors.attemptsExceeded);
   }
+  // Nothing was guessed (no code, or dead for this client) or the code was right.
+  await refund();
+  if (outcome === "expired") throw otpError(OtpErrors.expired);
   if (outcome === "exhausted") throw otpError(OtpErrors.attemptsExceeded);
 
-  await otp.limits.clearFailures(scope, identity);
+  await otp.limits.clearFailures(scope, identity, input.ip);
   const session = await signIn(deps, input, scope, identity, guestId);
   otp.logger.info(
     { consumerId: session.session.consumerId, channel: identity.channel, upgradedGuest: guestId === session.session.consumerId },
