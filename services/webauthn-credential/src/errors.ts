@@ -53,13 +53,14 @@ export const Errors = {
   entityNotFound: (message: string) => new AppError(404, "EntityNotFound", message),
   /**
    * Seed 003 lists no 404 in its HTTP table; this code is "your request is invalid" (400): the
-   * passkey is unknown to this organization (never attached, deleted, or another org's).
+   * passkey is unknown to this organization (never attached, deleted, or another org's), or its
+   * signature did not verify: one answer, so a credential id cannot be probed without its key.
    */
   userNotFound: () =>
     new AppError(
       400,
       "AuthenticatingUserAccountNotFound",
-      "No user account is attached to this passkey. Attach the registration token with /registration/attach first.",
+      "No user account is attached to this passkey, or its signature did not verify. A new passkey signs in once its registration token is attached with /registration/attach.",
     ),
   malformed: (message: string) => new AppError(400, "MalformedAuthenticationData", message),
   conflict: (message: string) => new AppError(409, "InvalidInput", message),

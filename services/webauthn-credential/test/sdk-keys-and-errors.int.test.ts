@@ -256,7 +256,7 @@ describe("item 6: the error codes the SDKs know, with seed 003's statuses", () =
     expectWrappedError(
       await clientCall(h, keys.pk, "/assertion/process", { credential: forgedCredential }),
       400,
-      "MalformedAuthenticationData",
+      "AuthenticatingUserAccountNotFound",
     );
 
     // The holder of the passkey is told why.

@@ -31,8 +31,8 @@ describe("a username-first ceremony is bound to the named user", () => {
     await enroll(h, keys(), mallory, { id: "mallory-id", handle: "mallory" });
     for (const user of [{ username: "victim" }, { id: "victim-id" }]) {
       const publicKey = await assertionOptions(h, keys().pk, { user });
-      expect(publicKey.allowCredentials).toHaveLength(1);
-      expect(mallory.credentials.has(publicKey.allowCredentials[0].id)).toBe(false);
+      expect(publicKey.allowCredentials.length).toBeGreaterThanOrEqual(1);
+      for (const c of publicKey.allowCredentials) expect(mallory.credentials.has(c.id)).toBe(false);
       // The attacker answers with a discoverable passkey of their own and omits `user` at process.
       const credential = mallory.authenticate(publicKey, { origin: "https://app.example.com" });
       const r = await clientCall(h, keys().pk, "/assertion/process", { credential });

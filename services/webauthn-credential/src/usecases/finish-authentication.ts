@@ -9,10 +9,12 @@ import { Errors, publicVerifyMessage } from "../errors.js";
 import { usernameOf } from "../usernames.js";
 import { ulid } from "../ids.js";
 import { knownTransports } from "../transports.js";
+import { UNKNOWN_CREDENTIAL_PUBLIC_KEY } from "../decoys.js";
 
 /**
- * Verifies an assertion: challenge (consumed first), credential of this organization and mode,
- * signature, rpId and origin, then active (UsingDeactivatedCredential), allowed by the options,
+ * Verifies an assertion: challenge (consumed first), then signature, rpId and origin against the
+ * credential of this organization and mode (an unknown id and a wrong signature are one error,
+ * AuthenticatingUserAccountNotFound), then active (UsingDeactivatedCredential), allowed by the options,
  * the named user's, and the signature counter. Issues a
  * one-time atn_ token naming the credential's user.
  *
@@ -37,11 +39,13 @@ export async function finishAuthentication(
     where: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: response.id },
     include: { account: { select: { usernameHash: true } } },
   });
-  if (!row) throw Errors.userNotFound();
 
-  // The signature first: whatever the answers below tell about this passkey (deactivated, whose
-  // it is, which sign-in it was offered for) is told only to whoever holds its private key, not
-  // to anyone who knows a credential id and the publishable key.
+  // The signature first, for known and unknown ids alike: an unknown id (never attached, deleted,
+  // another organization's or mode's) is checked against a key nobody holds, so it costs the same
+  // work and ends in the same error as a known id whose signature does not verify. Whatever the
+  // answers below tell about this passkey (deactivated, whose it is, which sign-in it was offered
+  // for) is told only to whoever holds its private key, not to anyone who knows a credential id
+  // and the publishable key.
   let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
     verified = await verifyAuthenticationResponse({
@@ -50,13 +54,16 @@ export async function finishAuthentication(
       expectedOrigin: rp.origins,
       expectedRPID: rp.rpId,
       // The counter rule is applied below, where a violation can be recorded.
-      credential: { id: row.webauthnId, publicKey: new Uint8Array(row.publicKey), counter: 0, transports: knownTransports(row.transports) },
+      credential: row
+        ? { id: row.webauthnId, publicKey: new Uint8Array(row.publicKey), counter: 0, transports: knownTransports(row.transports) }
+        : { id: response.id, publicKey: new Uint8Array(UNKNOWN_CREDENTIAL_PUBLIC_KEY), counter: 0 },
       requireUserVerification: false,
     });
   } catch (err) {
+    // Origin, rpId, type, challenge, flags: checked before the key is used, so the same for any id.
     throw Errors.malformed(`The authentication response did not verify: ${publicVerifyMessage(err)}`);
   }
-  if (!verified.verified) throw Errors.malformed("The authentication response did not verify.");
+  if (!row || !verified.verified) throw Errors.userNotFound();
   const info = verified.authenticationInfo;
 
   if (!row.isActive) throw Errors.deactivatedCredential();

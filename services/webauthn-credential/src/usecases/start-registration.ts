@@ -1,13 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { AttestationOptionsRequest } from "@authplane/contracts";
-import {
-  type AuthenticatorTransportFuture,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-} from "@simplewebauthn/server";
+import { generateRegistrationOptions, type PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import type { RelyingParty, Scope } from "../auth.js";
 import type { Ctx } from "../context.js";
-import { usernameOf } from "../usernames.js";
+import { decoyCredentials } from "../decoys.js";
+import { foldUsername, usernameOf } from "../usernames.js";
 
 export interface RegistrationOptionsResult {
   publicKey: PublicKeyCredentialCreationOptionsJSON;
@@ -17,8 +14,8 @@ export interface RegistrationOptionsResult {
 /**
  * Creation options for a new passkey. The WebAuthn user.id is random per registration: the
  * credential is tied to your user only when your backend attaches the rtn_ token. When the SDK
- * names an existing user, that user's passkeys are excluded so the same authenticator is not
- * registered twice (a handle matches case-insensitively, through its hash). `upgrade: true` asks
+ * names a user, excludeCredentials holds that name's decoys, never the user's real passkeys
+ * (which would let the publishable key enumerate users and credential ids). `upgrade: true` asks
  * for conditional create (upgrade a password sign-in). With the organization's
  * `requireUserVerification`, the authenticator is asked to verify the user ("required").
  */
@@ -30,18 +27,12 @@ export async function startRegistration(
 ): Promise<RegistrationOptionsResult> {
   const handle = usernameOf(input.user);
   const userName = input.user?.name ?? handle ?? input.user?.id ?? "Passkey";
-  const existing =
-    input.user?.id || handle
-      ? await ctx.prisma.credential.findMany({
-          where: {
-            organizationId: scope.organizationId,
-            mode: scope.mode,
-            ...(input.user?.id ? { userId: input.user.id } : { account: { usernameHash: ctx.usernames.hash(scope, handle as string) } }),
-          },
-          select: { webauthnId: true, transports: true },
-          take: 100,
-        })
-      : [];
+  // With only the publishable key, anyone can ask for any name: listing that user's real passkeys
+  // would tell who has them (and their ids). Every named request gets the name's decoys instead
+  // (decoys.ts, kept apart from the sign-in decoys), the same shape whoever the name belongs to.
+  // A passkey registered twice is still refused at /attestation/process (same credential id).
+  const asked = input.user?.id ? `id:${input.user.id}` : handle ? `handle:${foldUsername(handle)}` : null;
+  const excludeCredentials = asked ? decoyCredentials(ctx.env.DECOY_CREDENTIAL_SECRET, scope, "exclusion", asked) : [];
   const challenge = await ctx.challenges.issue(scope, "registration", {
     rpId: rp.rpId,
     allow: [],
@@ -57,7 +48,7 @@ export async function startRegistration(
     challenge,
     timeout: ctx.env.CHALLENGE_TTL_SECONDS * 1000,
     attestationType: "none",
-    excludeCredentials: existing.map((c) => ({ id: c.webauthnId, transports: c.transports as AuthenticatorTransportFuture[] })),
+    excludeCredentials,
     authenticatorSelection: { residentKey: "preferred", userVerification: rp.requireUserVerification ? "required" : "preferred" },
   });
   return input.upgrade ? { publicKey, mediation: "conditional" } : { publicKey };
