@@ -17,3 +17,4 @@ export * from "./redis.js";
 export * from "./ulid.js";
 export * from "./otp-seal.js";
 export * from "./nats-authz.js";
+export * from "./retention.js";

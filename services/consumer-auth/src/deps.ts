@@ -13,10 +13,12 @@ import {
   type PgPool,
   RateLimit,
   type Redis,
+  type RetentionPruner,
 } from "@authplane/service-kit";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Env } from "./env.js";
 import { PrismaClient } from "./generated/prisma/client.js";
+import { createConsumerAuthPruner } from "./retention.js";
 import { Revocations } from "./tokens/revocations.js";
 import { signingKeysChangedSubject, TokenService } from "./tokens/token-service.js";
 
@@ -44,6 +46,8 @@ export interface AppDeps {
   tokens: TokenService;
   /** The revoked-session set (Redis copy of Postgres' record, rebuilt when Redis lost it). */
   revocations: Revocations;
+  /** Deletes dead sessions, expired refresh tokens and abandoned guests (src/retention.ts). */
+  pruner: RetentionPruner;
   rateLimits: {
     /** Per client IP, every public endpoint. */
     ip: RateLimit;
@@ -81,13 +85,34 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
     ip: new RateLimit(redis, { name: "ip", points: env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 }),
     key: new RateLimit(redis, { name: "key", points: env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 }),
   };
-  return { env, logger, metrics, prisma, db, pool, redis, nc, js, jsm, subjects, keyVerifier, relay, tokens, revocations, rateLimits };
+  const pruner = createConsumerAuthPruner({ env, pool, logger, metrics });
+  pruner.start();
+  return {
+    env,
+    logger,
+    metrics,
+    prisma,
+    db,
+    pool,
+    redis,
+    nc,
+    js,
+    jsm,
+    subjects,
+    keyVerifier,
+    relay,
+    tokens,
+    revocations,
+    pruner,
+    rateLimits,
+  };
 }
 
 /** Closes what buildDeps opened, in dependency order. */
 export async function closeDeps(deps: AppDeps): Promise<void> {
   deps.tokens.stop();
   deps.keyVerifier.stop();
+  await deps.pruner.stop();
   await closeServiceCore({ relay: deps.relay, nats: { nc: deps.nc }, redis: deps.redis, pool: deps.pool });
   await deps.prisma.$disconnect().catch(() => {});
   await deps.db.end().catch(() => {});

@@ -1,4 +1,4 @@
-import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPublicKey } from "@authplane/service-kit";
+import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPublicKey, RetentionEnvShape } from "@authplane/service-kit";
 import { z } from "zod";
 
 const DEV_SIGNING_KEY_ENCRYPTION_KEY = "dev-only-signing-key-encryption-key-change-me-in-production";
@@ -106,6 +106,19 @@ export const Env = BaseEnv.extend({
   DEMO_ENABLED: envBoolean.optional(),
   /** Publishable key the demo page starts with (a test key). `npm start` sets the development organization's. */
   DEMO_PUBLISHABLE_KEY: z.string().default(""),
+
+  // --- retention (src/retention.ts; RETENTION_INTERVAL_SECONDS, _BATCH_SIZE, _BATCH_PAUSE_MS, _MAX_BATCHES from service-kit) ---
+  ...RetentionEnvShape,
+  /**
+   * Days a dead session is kept: a session is deleted once its last access token expired this long
+   * ago AND (it was revoked this long ago, or none of its refresh tokens expires later). A revoked
+   * session is therefore never deleted while one of its tokens could still be valid.
+   */
+  SESSION_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
+  /** Days an expired refresh token (spent, revoked or unused) is kept after its expiry. */
+  REFRESH_TOKEN_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
+  /** Days after which a guest that was never upgraded and has no session left is deleted. */
+  GUEST_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
 })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== "production") return;

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPrivateKey } from "@authplane/service-kit";
+import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPrivateKey, RetentionEnvShape } from "@authplane/service-kit";
 import { z } from "zod";
 
 /** Comma-separated list of positive seconds, e.g. "1,5,15,30,60". */
@@ -101,6 +101,19 @@ export const Env = BaseEnv.extend({
   SMS_AUTH_TOKEN: z.string().default(""),
   /** Sender number (E.164) or messaging service id. */
   SMS_FROM: z.string().default(""),
+
+  // --- retention (src/retention.ts; RETENTION_INTERVAL_SECONDS, _BATCH_SIZE, _BATCH_PAUSE_MS, _MAX_BATCHES from service-kit) ---
+  ...RetentionEnvShape,
+  /**
+   * Days a delivery record is kept after its last change (sent/failed), or after its creation if
+   * it is still pending. Must exceed OTP_TTL_SECONDS: a job can be redelivered only while its
+   * stream keeps it, and its record is what stops a second send.
+   */
+  DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** Dev transport: messages older than this (minutes) are deleted from `dev_messages`. */
+  DEV_OUTBOX_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),
+  /** Dev transport: at most this many messages are kept (the newest). */
+  DEV_OUTBOX_MAX_MESSAGES: z.coerce.number().int().min(1).default(1000),
 })
   .superRefine((env, ctx) => {
     if (env.DELIVERY_MAX_ATTEMPTS <= env.DELIVERY_BACKOFF_SECONDS.length) {
@@ -111,6 +124,8 @@ export const Env = BaseEnv.extend({
         message: "must exceed the number of DELIVERY_BACKOFF_SECONDS steps",
       });
     }
+    if (env.DELIVERY_RETENTION_DAYS * 86_400 <= env.OTP_TTL_SECONDS)
+      ctx.addIssue({ code: "custom", path: ["DELIVERY_RETENTION_DAYS"], message: "must exceed OTP_TTL_SECONDS" });
     if (env.NODE_ENV !== "production") return;
     if (env.OTP_SEAL_PRIVATE_KEY.includes(DEV_OTP_SEAL_KEYS.privateKey))
       ctx.addIssue({ code: "custom", path: ["OTP_SEAL_PRIVATE_KEY"], message: "the development key is refused in production" });

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { importSealPrivateKey, withTimeout } from "@authplane/service-kit";
+import { createOtpDeliveryPruner } from "./retention.js";
 import { createApp } from "./app.js";
 import { type AppDeps, type BuildDepsOptions, buildDeps } from "./deps.js";
 import type { Env } from "./env.js";
@@ -50,6 +51,8 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
       ),
   });
   deps.relay.start();
+  const pruner = createOtpDeliveryPruner(deps);
+  pruner.start();
   await consumer.start();
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
@@ -65,6 +68,7 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
   const closers: RunningService["closers"] = [
     // Stop pulling, finish the messages in hand (acked or nak'ed), then publish their events.
     { name: "consumer", close: () => consumer.stop() },
+    { name: "retention pruner", close: () => pruner.stop() },
     {
       name: "outbox relay",
       close: async () => {
