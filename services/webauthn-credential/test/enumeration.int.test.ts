@@ -1,6 +1,6 @@
 import type { OrgForTest } from "./support/admin.js";
 import { ORIGIN, RP, assertionOptions, clientCall, enroll, type Harness, serverCall, startHarness } from "./support/harness.js";
-import { SoftAuthenticator } from "./support/soft-authenticator.js";
+import { SoftAuthenticator, type SoftCredential } from "./support/soft-authenticator.js";
 
 /**
  * Issue 10 item 6, from the attacker's side: with only the publishable key (public by design),
@@ -122,6 +122,25 @@ describe("/assertion/process tells nothing about a credential id before its sign
     expect(deactivated).toEqual(unknown);
     expect(anotherUsers).toEqual(unknown);
     expect(own).toEqual(unknown);
+  });
+
+  it("/attestation/process does not tell whether a claimed credential id exists (attestation none proves nothing)", async () => {
+    const answer = async (credentialId: string) => {
+      const mallory = new SoftAuthenticator();
+      mallory.register(
+        { challenge: "x", rp: { id: RP.rpId, name: "x" }, user: { id: "x", name: "x", displayName: "x" } },
+        { origin: ORIGIN },
+      );
+      // Re-register mallory's key pair under the id being probed.
+      const own = mallory.credentials.values().next().value as SoftCredential;
+      mallory.credentials.set(credentialId, { ...own, id: credentialId, rawId: Buffer.from(credentialId, "base64url") });
+      const credential = mallory.register(await creationOptions({}), { origin: ORIGIN, credentialId });
+      const r = await clientCall(h, keys().pk, "/attestation/process", { credential });
+      return { status: r.status, keys: Object.keys(r.body.result ?? {}).sort(), errors: r.body.errors };
+    };
+    const existing = await answer([...alice.credentials.keys()][0] as string);
+    expect(existing).toEqual({ status: 200, keys: ["expiresAt", "token"], errors: [] });
+    expect(await answer(Buffer.alloc(20, 9).toString("base64url"))).toEqual(existing);
   });
 
   it("the holder of the passkey is still told the specific reason, after the signature verified", async () => {

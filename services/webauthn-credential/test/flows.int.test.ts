@@ -160,9 +160,12 @@ describe("registration and sign-in", () => {
     const excluded = r.body.result.publicKey.excludeCredentials.map((c: { id: string }) => c.id);
     expect(excluded.length).toBeGreaterThanOrEqual(1);
     for (const id of auth.credentials.keys()) expect(excluded).not.toContain(id);
-    // The browser is no longer told to skip that authenticator; the server refuses the duplicate.
+    // The browser is no longer told to skip that authenticator; the backend's attach refuses the duplicate.
     const credential = auth.register(r.body.result.publicKey, { origin: ORIGIN, credentialId: [...auth.credentials.keys()][0] });
-    expectWrappedError(await clientCall(h, keys.pk, "/attestation/process", { credential }), 400, "InvalidInput");
+    const processed = await clientCall(h, keys.pk, "/attestation/process", { credential });
+    expect(processed.status).toBe(200);
+    const attach = await serverCall(h, keys.sk, "/registration/attach", { token: processed.body.result.token, user: { id: "user-ex" } });
+    expectWrappedError(attach, 409, "InvalidInput");
   });
 });
 
@@ -310,7 +313,7 @@ describe("credentials", () => {
     expect(ev?.payload).toMatchObject({ organizationId: org.organization.id, mode: "test", data: { user: { id: "u-deact" } } });
   });
 
-  it("the same passkey cannot be registered twice (refused at process, 409 at a racing attach)", async () => {
+  it("the same passkey cannot be registered twice (409 at attach, never told to the publishable key)", async () => {
     const auth = new SoftAuthenticator();
     const first = await registerPasskey(h, keys.pk, auth);
     const credentialId = [...auth.credentials.keys()][0];
@@ -325,7 +328,11 @@ describe("credentials", () => {
     expectWrappedError(dup, 409, "InvalidInput");
     const opts3 = await clientCall(h, keys.pk, "/attestation/options", {});
     const third = auth.register(opts3.body.result.publicKey, { origin: ORIGIN, credentialId });
-    expectWrappedError(await clientCall(h, keys.pk, "/attestation/process", { credential: third }), 400, "InvalidInput");
+    // Process does not say the id exists (anyone can claim any id with attestation "none"); attach does.
+    const processed = await clientCall(h, keys.pk, "/attestation/process", { credential: third });
+    expect(processed.status).toBe(200);
+    const attach = await serverCall(h, keys.sk, "/registration/attach", { token: processed.body.result.token, user: { id: "dup3" } });
+    expectWrappedError(attach, 409, "InvalidInput");
   });
 
   it("update of an unknown credential is EntityNotFound", async () => {

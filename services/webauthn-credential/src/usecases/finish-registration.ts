@@ -40,12 +40,9 @@ export async function finishRegistration(
   // The organization's setting now, or when the options were issued: turning it on applies at once.
   if ((rp.requireUserVerification || record.requireUv) && !info.userVerified) throw Errors.userVerificationRequired();
 
-  const existing = await ctx.prisma.credential.findFirst({
-    where: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: info.credential.id },
-    select: { id: true },
-  });
-  if (existing) throw Errors.invalidInput("This passkey is already registered.");
-
+  // No "already registered" here: with attestation "none" anyone can claim any credential id, so
+  // that answer would tell the publishable key which ids exist. A passkey registered twice is
+  // refused when the backend attaches it (409, unique credential id), with the secret key.
   return ctx.tokens.issue("registration", {
     organizationId: scope.organizationId,
     mode: scope.mode,
