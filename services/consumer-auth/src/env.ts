@@ -73,6 +73,10 @@ export const Env = BaseEnv.extend({
   OTP_IP_VERIFIES_PER_HOUR: z.coerce.number().int().positive().default(100),
   /** SMS sends per destination country per hour (SMS-pumping cap). */
   OTP_SMS_COUNTRY_HOURLY_CAP: z.coerce.number().int().positive().default(1000),
+  /** SMS sends per organization and mode per hour, all countries together (SMS-pumping ceiling). */
+  OTP_SMS_ORG_HOURLY_CAP: z.coerce.number().int().positive().default(2000),
+  /** SMS sends per organization and mode per 24 h, all countries together. */
+  OTP_SMS_ORG_DAILY_CAP: z.coerce.number().int().positive().default(10000),
   /** Identity-wide ceiling: wrong OTP codes per identifier per 24 h from all clients; then verify/request answer 429. */
   OTP_MAX_FAILED_VERIFIES_PER_DAY: z.coerce.number().int().positive().default(200),
   /** Wrong OTP codes per (identifier, client IP group) per 24 h before growing delays start. */

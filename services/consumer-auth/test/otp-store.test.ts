@@ -158,6 +158,8 @@ describe("OtpLimits", () => {
     ipRequestsPerHour: 3,
     ipVerifiesPerHour: 3,
     smsCountryHourlyCap: 2,
+    smsOrgHourlyCap: 100,
+    smsOrgDailyCap: 100,
     maxFailedVerifiesPerDay: 3,
     clientFreeFailures: 5,
     clientDelayBaseSeconds: 2,

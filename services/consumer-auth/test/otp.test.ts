@@ -265,6 +265,40 @@ describe("phone OTP", () => {
   });
 });
 
+describe("SMS pumping", () => {
+  it("a sweep across numbers and countries stops at the organization-wide SMS ceiling (per organization and mode)", async () => {
+    const { app: pump } = await startInstance({
+      OTP_RESEND_COOLDOWN_SECONDS: "0",
+      OTP_SMS_ORG_HOURLY_CAP: "4",
+      OTP_IP_REQUESTS_PER_HOUR: "1000",
+    });
+    const key = orgB.keys.publishable.test;
+    const sweep = ["+442079460001", "+12025551101", "+33612345678", "+4915123456789", "+442079460002", "+12025551102", "+33612345679"];
+    const answers: request.Response[] = [];
+    for (const phone of sweep) answers.push((await requestCode(pump, { phone }, { key })).res);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 429, 429, 429]);
+    for (const r of answers.slice(4)) {
+      expect(r.body).toMatchObject({ error: "otp_sms_limited", message: expect.any(String) });
+      expect(Number(r.headers["retry-after"])).toBeGreaterThan(3000);
+    }
+    // Email is not SMS, and the other mode and other organizations keep their own ceilings.
+    expect((await requestCode(pump, { email: "pump-email@example.com" }, { key })).status).toBe(200);
+    expect((await requestCode(pump, { phone: "+442079460003" }, { key: orgB.keys.publishable.live })).status).toBe(200);
+    const orgC = await adminKey.createOrganization({ name: "Pump Bystander" });
+    expect((await requestCode(pump, { phone: "+81312345678" }, { key: orgC.keys.publishable.test })).status).toBe(200);
+  });
+
+  it("the daily organization-wide SMS ceiling holds too", async () => {
+    const { app: pump } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_SMS_ORG_DAILY_CAP: "2" });
+    const key = orgA.keys.publishable.live;
+    const statuses = [];
+    for (const phone of ["+442079460011", "+12025551111", "+33612345611"]) statuses.push((await requestCode(pump, { phone }, { key })).res);
+    expect(statuses.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(statuses[2]?.body.error).toBe("otp_sms_limited");
+    expect(Number(statuses[2]?.headers["retry-after"])).toBeGreaterThan(23 * 3600);
+  });
+});
+
 describe("attacks on codes", () => {
   it("kills a code for a client after 5 wrong tries; that client's right code is refused afterwards", async () => {
     const { code } = await requestCode(app, { email: "brute@example.com" });
@@ -521,6 +555,31 @@ describe("delivery queue failure and expiry", () => {
     const retry = await requestCode(app, { email: "nats-down@example.com" });
     expect(retry.status).toBe(200);
     expect((await verify(app, { email: "nats-down@example.com", code: retry.code })).status).toBe(200);
+  });
+
+  it("a failed publish gives back every budget it took (cooldown, hourly sends, SMS ceilings, country cap)", async () => {
+    const { app: tight } = await startInstance({
+      OTP_MAX_SENDS_PER_HOUR: "1",
+      OTP_SMS_ORG_HOURLY_CAP: "1",
+      OTP_SMS_ORG_DAILY_CAP: "1",
+      OTP_SMS_COUNTRY_HOURLY_CAP: "1",
+    });
+    // An organization of its own: the SMS buckets are shared by every instance.
+    const org = await adminKey.createOrganization({ name: "Refund Org" });
+    const key = org.keys.publishable.live;
+    const phone = { phone: "+442079460123" };
+    // The instance has published once (its stream is set up), then the stream goes away.
+    expect((await requestCode(tight, { email: "refund-prime@example.com" }, { key })).status).toBe(200);
+    await deps.jsm.streams.delete(iso.subjects.otpStream);
+    const failed = await requestCode(tight, phone, { key });
+    expect(failed.status).toBe(503);
+    // Every budget is whole again: the same number gets its code at once, and it works.
+    const retry = await requestCode(tight, phone, { key });
+    expect(retry.status).toBe(200);
+    expect((await verify(tight, { ...phone, code: retry.code }, { key })).status).toBe(200);
+    // The budgets are really 1: a second number is refused now.
+    const next = await requestCode(tight, { phone: "+442079460124" }, { key });
+    expect(next.status).toBe(429);
   });
 
   it("expires codes after OTP_TTL_SECONDS", async () => {

@@ -21,6 +21,10 @@ export interface OtpConfig {
   ipVerifiesPerHour: number;
   /** SMS sends per organization, mode and destination country per hour (SMS pumping). */
   smsCountryHourlyCap: number;
+  /** SMS sends per organization and mode per hour, all countries together (SMS pumping). */
+  smsOrgHourlyCap: number;
+  /** SMS sends per organization and mode per 24 h, all countries together. */
+  smsOrgDailyCap: number;
   /**
    * Identity-wide ceiling: guesses (wrong codes) per identity (organization + mode + email/phone)
    * per 24 h from all clients together. It is the guessing bound (see README, OTP section); once
@@ -48,6 +52,8 @@ export const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret" | "sealPublicKey"> = {
   ipRequestsPerHour: 30,
   ipVerifiesPerHour: 100,
   smsCountryHourlyCap: 1000,
+  smsOrgHourlyCap: 2000,
+  smsOrgDailyCap: 10000,
   maxFailedVerifiesPerDay: 200,
   clientFreeFailures: 5,
   clientDelayBaseSeconds: 2,
@@ -64,6 +70,8 @@ export interface OtpEnv {
   OTP_IP_REQUESTS_PER_HOUR: number;
   OTP_IP_VERIFIES_PER_HOUR?: number;
   OTP_SMS_COUNTRY_HOURLY_CAP: number;
+  OTP_SMS_ORG_HOURLY_CAP?: number;
+  OTP_SMS_ORG_DAILY_CAP?: number;
   OTP_MAX_FAILED_VERIFIES_PER_DAY?: number;
   OTP_CLIENT_FREE_FAILURES?: number;
   OTP_CLIENT_DELAY_BASE_SECONDS?: number;
@@ -82,6 +90,8 @@ export function otpConfigFromEnv(env: OtpEnv): OtpConfig {
     ipRequestsPerHour: env.OTP_IP_REQUESTS_PER_HOUR,
     ipVerifiesPerHour: env.OTP_IP_VERIFIES_PER_HOUR ?? OTP_DEFAULTS.ipVerifiesPerHour,
     smsCountryHourlyCap: env.OTP_SMS_COUNTRY_HOURLY_CAP,
+    smsOrgHourlyCap: env.OTP_SMS_ORG_HOURLY_CAP ?? OTP_DEFAULTS.smsOrgHourlyCap,
+    smsOrgDailyCap: env.OTP_SMS_ORG_DAILY_CAP ?? OTP_DEFAULTS.smsOrgDailyCap,
     maxFailedVerifiesPerDay: env.OTP_MAX_FAILED_VERIFIES_PER_DAY ?? OTP_DEFAULTS.maxFailedVerifiesPerDay,
     clientFreeFailures: env.OTP_CLIENT_FREE_FAILURES ?? OTP_DEFAULTS.clientFreeFailures,
     clientDelayBaseSeconds: env.OTP_CLIENT_DELAY_BASE_SECONDS ?? OTP_DEFAULTS.clientDelayBaseSeconds,

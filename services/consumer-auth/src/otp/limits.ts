@@ -17,6 +17,8 @@ export class OtpLimits {
   private readonly ipVerifies: RateLimit;
   private readonly identitySends: RateLimit;
   private readonly countrySends: RateLimit;
+  private readonly orgSmsHourly: RateLimit;
+  private readonly orgSmsDaily: RateLimit;
   private readonly identityFailures: RateLimit;
 
   constructor(
@@ -28,6 +30,8 @@ export class OtpLimits {
       | "ipRequestsPerHour"
       | "ipVerifiesPerHour"
       | "smsCountryHourlyCap"
+      | "smsOrgHourlyCap"
+      | "smsOrgDailyCap"
       | "maxFailedVerifiesPerDay"
       | "clientFreeFailures"
       | "clientDelayBaseSeconds"
@@ -38,6 +42,8 @@ export class OtpLimits {
     this.ipVerifies = new RateLimit(redis, { name: "otp-verify-ip", points: config.ipVerifiesPerHour, durationSeconds: HOUR });
     this.identitySends = new RateLimit(redis, { name: "otp-send-identity", points: config.maxSendsPerHour, durationSeconds: HOUR });
     this.countrySends = new RateLimit(redis, { name: "otp-send-country", points: config.smsCountryHourlyCap, durationSeconds: HOUR });
+    this.orgSmsHourly = new RateLimit(redis, { name: "otp-sms-org-hour", points: config.smsOrgHourlyCap, durationSeconds: HOUR });
+    this.orgSmsDaily = new RateLimit(redis, { name: "otp-sms-org-day", points: config.smsOrgDailyCap, durationSeconds: DAY });
     this.identityFailures = new RateLimit(redis, {
       name: "otp-fail-identity",
       points: config.maxFailedVerifiesPerDay,
@@ -119,8 +125,11 @@ export class OtpLimits {
 
   /**
    * Takes the resend cooldown (SET NX with expiry, so two parallel requests cannot both pass) and
-   * one hourly send for the identity, plus one hourly SMS for the destination country.
-   * Returns a release function that gives the cooldown back when the send fails afterwards.
+   * one hourly send for the identity; for SMS also one send of the organization-wide hourly and
+   * daily SMS ceilings and one of the destination country's hourly cap (all per organization and
+   * mode: one tenant's abuse must not stop another tenant's SMS).
+   * Returns a release function that gives back everything taken, for a send that failed afterwards
+   * (nothing was delivered, so nothing may stay spent).
    */
   async consumeSend(scope: OtpScope, identity: OtpIdentity): Promise<() => Promise<void>> {
     const cooldownKey = `otp:cooldown:${scopedIdentityKey(scope, identity)}`;
@@ -137,15 +146,23 @@ export class OtpLimits {
       const retryAfter = Math.max(1, Math.ceil(ttl / 1000));
       throw otpError(OtpErrors.resendCooldown, { "Retry-After": String(retryAfter) }, { retryAfter });
     }
+    const refunds: Array<() => Promise<void>> = [];
     const release = async () => {
       await this.redis.del(cooldownKey).catch(() => {});
+      for (const refund of refunds.reverse()) await refund().catch(() => {});
+      refunds.length = 0;
+    };
+    const take = async (limit: RateLimit, key: string, entry: OtpErrorEntry) => {
+      await withCode(limit.consume(key), entry);
+      refunds.push(() => limit.refund(key));
     };
     try {
-      await withCode(this.identitySends.consume(scopedIdentityKey(scope, identity)), OtpErrors.identityRateLimited);
+      await take(this.identitySends, scopedIdentityKey(scope, identity), OtpErrors.identityRateLimited);
       if (identity.channel === "sms") {
-        // Per organization and mode: one tenant's abuse must not stop another tenant's SMS.
-        const country = identity.country ?? "ZZ";
-        await withCode(this.countrySends.consume(`${scope.organizationId}:${scope.mode}:${country}`), OtpErrors.countryRateLimited);
+        const org = `${scope.organizationId}:${scope.mode}`;
+        await take(this.orgSmsHourly, org, OtpErrors.orgSmsLimited);
+        await take(this.orgSmsDaily, org, OtpErrors.orgSmsLimited);
+        await take(this.countrySends, `${org}:${identity.country ?? "ZZ"}`, OtpErrors.countryRateLimited);
       }
     } catch (err) {
       await release();

@@ -36,6 +36,11 @@ export const OtpErrors = {
     code: "otp_sms_country_limited",
     message: "Too many text messages to this country right now. Try again later.",
   },
+  orgSmsLimited: {
+    status: 429,
+    code: "otp_sms_limited",
+    message: "Too many text messages were sent right now. Try again later.",
+  },
   identityLocked: {
     status: 429,
     code: "otp_verify_locked",

@@ -7,8 +7,8 @@ import type { OtpServices } from "../otp/otp-services.js";
 
 /**
  * Issues a code for an email or phone and queues its delivery. Resolves only once JetStream has
- * acknowledged the delivery job; if it cannot, the stored code is removed and the cooldown given
- * back, and the caller gets a 503.
+ * acknowledged the delivery job; if it cannot, the stored code is removed and every send budget it
+ * took given back (cooldown, hourly sends, SMS ceilings), and the caller gets a 503.
  *
  * No lookup of the identity happens here: a known and an unknown email/phone take exactly the
  * same path (same answer, same work), so the endpoint cannot be used to enumerate accounts.
@@ -20,7 +20,7 @@ export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpI
 
   // No code is sent while the identity's wrong-code budget is spent: it could not be verified.
   await otp.limits.assertNotLocked(scope, identity);
-  const releaseCooldown = await otp.limits.consumeSend(scope, identity);
+  const releaseBudgets = await otp.limits.consumeSend(scope, identity);
   const requestId = `${IdPrefix.otpRequest}${ulid()}`;
   const code = otp.codes.generateCode();
   const ttlSeconds = otp.config.ttlSeconds;
@@ -41,7 +41,7 @@ export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpI
   } catch (err) {
     // Nothing will be delivered: leave no usable code behind, and let the user retry at once.
     await otp.codes.revoke(scope, identity, requestId).catch(() => {});
-    await releaseCooldown();
+    await releaseBudgets();
     otp.logger.warn({ requestId, channel: identity.channel, err: (err as Error).message }, "otp request failed");
     throw err;
   }
