@@ -51,6 +51,11 @@ export const BaseEnv = z.object({
    * a hop count, a comma-separated list of addresses/CIDRs, or `false`.
    */
   TRUST_PROXY: z.string().default("loopback"),
+  /**
+   * Per-IP limits count an IPv6 client by this prefix (bits): every address of one /64 shares one
+   * budget. IPv4 (and IPv4-mapped IPv6) addresses always count alone.
+   */
+  RATE_LIMIT_IPV6_PREFIX: z.coerce.number().int().min(16).max(128).default(64),
   /** How long a graceful shutdown may wait for in-flight requests before closing anyway. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 });

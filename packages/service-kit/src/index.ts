@@ -4,6 +4,7 @@ export * from "./env.js";
 export * from "./errors.js";
 export * from "./hostile-input.js";
 export * from "./http.js";
+export * from "./ip-group.js";
 export * from "./key-verifier.js";
 export * from "./lifecycle.js";
 export * from "./logger.js";

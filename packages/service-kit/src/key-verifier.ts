@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { EventType, type KeyInvalidReason, KeyVerifyReply, type Subjects, type VerifiedKey } from "@authplane/contracts";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { LRUCache } from "lru-cache";
 import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -10,13 +11,26 @@ export interface KeyVerifierOptions {
   logger: Logger;
   /** How long a valid answer is reused (bounded by the key's own expiry). */
   positiveTtlMs?: number;
-  /** How long an invalid answer is reused (protects admin-key from floods of bad keys). */
+  /**
+   * How long an invalid answer (unknown, revoked, expired) is reused: a flood of random well-formed
+   * keys costs admin-key one lookup per distinct key per window, not one per request.
+   */
   negativeTtlMs?: number;
   requestTimeoutMs?: number;
+  /** Valid keys kept (least recently used evicted first). */
   maxEntries?: number;
+  /** Invalid answers kept (separate, so that a flood of unknown keys never evicts a valid one). */
+  maxNegativeEntries?: number;
 }
 
 type Entry = { reply: KeyVerifyReply; until: number };
+
+export const KEY_CACHE_DEFAULTS = {
+  positiveTtlMs: 60_000,
+  negativeTtlMs: 30_000,
+  maxEntries: 50_000,
+  maxNegativeEntries: 100_000,
+} as const;
 
 /** A key check's outcome: the verified key, or why it does not authenticate. */
 export type KeyCheck = { ok: true; key: VerifiedKey } | { ok: false; reason: KeyInvalidReason };
@@ -26,18 +40,30 @@ export type KeyCheck = { ok: true; key: VerifiedKey } | { ok: false; reason: Key
  * key-check hot path has no network round trip. Entries are dropped when `keys.v1.rotated`,
  * `keys.v1.revoked` or `organizations.v1.settings_updated` is published (JetStream publishes are
  * also delivered to plain subscribers, so every instance sees each one), and the whole cache is
- * dropped after a NATS reconnect, when an event may have been missed.
+ * dropped after a NATS reconnect, when an event may have been missed. Valid keys live in an LRU
+ * cache (a full cache evicts the least recently used key, so hot keys stay); invalid answers in a
+ * separate bounded negative cache (`negativeTtlMs`, default 30 s).
  */
 export class KeyVerifier {
-  private readonly cache = new Map<string, Entry>();
+  /** Valid keys, by SHA-256 of the key; least recently used evicted when full. */
+  private readonly cache: LRUCache<string, Entry>;
+  /** Invalid answers, by SHA-256 of the key (bounded; oldest evicted first). */
+  private readonly negative: LRUCache<string, Entry>;
   private readonly inflight = new Map<string, Promise<KeyVerifyReply>>();
   private subs: Subscription[] = [];
   private readonly positiveTtl: number;
   private readonly negativeTtl: number;
 
   constructor(private readonly opts: KeyVerifierOptions) {
-    this.positiveTtl = opts.positiveTtlMs ?? 60_000;
-    this.negativeTtl = opts.negativeTtlMs ?? 5_000;
+    this.positiveTtl = opts.positiveTtlMs ?? KEY_CACHE_DEFAULTS.positiveTtlMs;
+    this.negativeTtl = opts.negativeTtlMs ?? KEY_CACHE_DEFAULTS.negativeTtlMs;
+    this.cache = new LRUCache({ max: opts.maxEntries ?? KEY_CACHE_DEFAULTS.maxEntries });
+    this.negative = new LRUCache({ max: opts.maxNegativeEntries ?? KEY_CACHE_DEFAULTS.maxNegativeEntries });
+  }
+
+  private clearAll(): void {
+    this.cache.clear();
+    this.negative.clear();
   }
 
   start(): void {
@@ -48,7 +74,7 @@ export class KeyVerifier {
         const ev = msg.json<{ data?: { keyId?: string; organizationId?: string } }>();
         this.dropWhere((r) => r.keyId === ev.data?.keyId);
       } catch {
-        this.cache.clear();
+        this.clearAll();
       }
     };
     const onOrgChange = (err: Error | null, msg: { json<T>(): T }) => {
@@ -57,7 +83,7 @@ export class KeyVerifier {
         const ev = msg.json<{ organizationId?: string }>();
         this.dropWhere((r) => r.organizationId === ev.organizationId);
       } catch {
-        this.cache.clear();
+        this.clearAll();
       }
     };
     this.subs = [
@@ -67,7 +93,7 @@ export class KeyVerifier {
     ];
     void (async () => {
       for await (const s of nc.status()) {
-        if (s.type === "reconnect") this.cache.clear();
+        if (s.type === "reconnect") this.clearAll();
       }
     })().catch(() => {});
   }
@@ -80,7 +106,7 @@ export class KeyVerifier {
   stop(): void {
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
-    this.cache.clear();
+    this.clearAll();
   }
 
   /**
@@ -101,7 +127,7 @@ export class KeyVerifier {
     // The cache is keyed by a hash so raw keys are not kept in memory longer than needed.
     const id = createHash("sha256").update(key).digest("base64url");
     const now = Date.now();
-    const hit = this.cache.get(id);
+    const hit = this.cache.get(id) ?? this.negative.get(id);
     if (hit && hit.until > now)
       return hit.reply.valid ? { ok: true, key: hit.reply } : { ok: false, reason: hit.reply.reason ?? "not_found" };
     let p = this.inflight.get(id);
@@ -112,8 +138,8 @@ export class KeyVerifier {
     const reply = await p;
     let until = now + (reply.valid ? this.positiveTtl : this.negativeTtl);
     if (reply.valid && reply.expiresAt) until = Math.min(until, Date.parse(reply.expiresAt));
-    if (this.cache.size >= (this.opts.maxEntries ?? 50_000)) this.cache.clear();
-    this.cache.set(id, { reply, until });
+    if (reply.valid) this.cache.set(id, { reply, until });
+    else this.negative.set(id, { reply, until });
     if (!reply.valid) return { ok: false, reason: reply.reason ?? "not_found" };
     if (reply.expiresAt && Date.parse(reply.expiresAt) <= now) return { ok: false, reason: "expired" };
     return { ok: true, key: reply };
@@ -132,6 +158,8 @@ export class KeyVerifier {
   }
 
   private dropWhere(pred: (r: VerifiedKey) => boolean): void {
-    for (const [id, e] of this.cache) if (e.reply.valid && pred(e.reply)) this.cache.delete(id);
+    const drop: string[] = [];
+    for (const [id, e] of this.cache.entries()) if (e.reply.valid && pred(e.reply)) drop.push(id);
+    for (const id of drop) this.cache.delete(id);
   }
 }

@@ -89,7 +89,49 @@ export function rateLimitBy(limit: RateLimit, keyOf: (req: Request) => string | 
   };
 }
 
-/** The client IP as Express computed it from TRUST_PROXY (X-Forwarded-For only from trusted hops). */
+/**
+ * The client IP as Express computed it from TRUST_PROXY (X-Forwarded-For only from trusted hops).
+ * Per-IP limits key by `clientIpGroup` instead (IPv6 grouped by prefix).
+ */
 export function clientIp(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? "unknown";
+}
+
+export interface KeyBudgetRule {
+  /** Bucket name prefix (part of the Redis keys). */
+  name: string;
+  /** Requests per window one client (IP group) may make with one key. */
+  perClientPoints: number;
+  /** Requests per window with one key from all clients together (set far above `perClientPoints`). */
+  keyPoints: number;
+  durationSeconds: number;
+}
+
+/**
+ * A publishable key's budget: per (key, client IP group), under a key-wide ceiling set far above
+ * it, so that a few clients at their own limit get 429 themselves while the key's other clients
+ * (the organization's real users) go on. The per-client bucket is taken first: a client refused
+ * there spends nothing of the key-wide ceiling. `key` should be a key id or a hash of the key,
+ * never the raw key; `client` an `ipGroup`.
+ */
+export class KeyBudget {
+  private readonly perClient: RateLimit;
+  private readonly perKey: RateLimit;
+  constructor(redis: Redis, rule: KeyBudgetRule, errorCode = "rate_limited") {
+    this.perClient = new RateLimit(
+      redis,
+      { name: `${rule.name}:client`, points: rule.perClientPoints, durationSeconds: rule.durationSeconds },
+      errorCode,
+    );
+    this.perKey = new RateLimit(
+      redis,
+      { name: `${rule.name}:key`, points: rule.keyPoints, durationSeconds: rule.durationSeconds },
+      errorCode,
+    );
+  }
+
+  async consume(key: string, client: string): Promise<void> {
+    await this.perClient.consume(`${key}|${client}`);
+    await this.perKey.consume(key);
+  }
 }

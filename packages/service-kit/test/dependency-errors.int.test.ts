@@ -47,6 +47,7 @@ test("a service whose NATS is unreachable fails to start with an error and leave
       NATS_SUBJECT_PREFIX: "",
       NATS_STREAM_SUFFIX: "",
       TRUST_PROXY: "loopback",
+      RATE_LIMIT_IPV6_PREFIX: 64,
       SHUTDOWN_GRACE_MS: 1000,
     },
     { service: "core-test" },
