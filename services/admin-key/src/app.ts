@@ -1,4 +1,4 @@
-import { clientIp, consumerErrorFormat, createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
+import { clientIpGroup, consumerErrorFormat, createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { keysRouter } from "./routes/keys.js";
@@ -23,7 +23,7 @@ export function createApp(deps: AppDeps): Express {
   app.use("/api/v1", noStore);
   // Per-IP limit before authentication, so that guessing keys or the operator token is throttled.
   app.use("/api/v1", async (req, _res, next) => {
-    await deps.limits.perIp.consume(clientIp(req));
+    await deps.limits.perIp.consume(clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
     next();
   });
   // Before the operator router: `current` is not an organization id.

@@ -30,8 +30,10 @@ export function createApp(deps: AppDeps): Express {
   const auth = Router();
   // Tokens, exchange codes and sessions: no browser, proxy or CDN may keep a copy.
   auth.use(noStore);
-  // Gateway/internal endpoints first: they are called once per proxied request from the gateway,
-  // so a per-client-IP budget does not apply (introspect is limited per key instead).
+  // Gateway/internal endpoints first, under their own per-IP budget (a gateway that forwards no
+  // client address is one client; RATE_LIMIT_GATEWAY_IP_PER_MINUTE), taken before any token
+  // verification or key lookup; keys then take their key budget before the lookup.
+  auth.use(["/introspect", "/check"], limitByIp(deps, "gateway"));
   auth.use(introspectRouter(deps));
   // CORS for the endpoints customers' pages call: preflights are answered before the per-IP
   // limit (no key, no state, nothing to protect); the actual request's Origin is echoed first so

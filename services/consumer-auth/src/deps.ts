@@ -5,6 +5,7 @@ import {
   createPgPool,
   type JetStreamClient,
   type JetStreamManager,
+  KeyBudget,
   KeyVerifier,
   type Logger,
   type Metrics,
@@ -49,10 +50,14 @@ export interface AppDeps {
   /** Deletes dead sessions, expired refresh tokens and abandoned guests (src/retention.ts). */
   pruner: RetentionPruner;
   rateLimits: {
-    /** Per client IP, every public endpoint. */
+    /** Per client IP group, every public endpoint. */
     ip: RateLimit;
-    /** Per API key (hash), every keyed endpoint. */
+    /** Per client IP group on the gateway endpoints (/introspect, /check). */
+    gatewayIp: RateLimit;
+    /** Per secret key (hash). */
     key: RateLimit;
+    /** Per (publishable key hash, client IP group), under a per-key ceiling. */
+    publishableKey: KeyBudget;
   };
 }
 
@@ -83,7 +88,14 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   await revocations.ensure().catch((err: Error) => logger.warn({ err: err.message }, "revoked-session set not checked at start-up"));
   const rateLimits = {
     ip: new RateLimit(redis, { name: "ip", points: env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 }),
+    gatewayIp: new RateLimit(redis, { name: "gateway-ip", points: env.RATE_LIMIT_GATEWAY_IP_PER_MINUTE, durationSeconds: 60 }),
     key: new RateLimit(redis, { name: "key", points: env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 }),
+    publishableKey: new KeyBudget(redis, {
+      name: "pk",
+      perClientPoints: env.RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE,
+      keyPoints: env.RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE,
+      durationSeconds: 60,
+    }),
   };
   const pruner = createConsumerAuthPruner({ env, pool, logger, metrics });
   pruner.start();

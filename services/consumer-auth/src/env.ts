@@ -51,10 +51,19 @@ export const Env = BaseEnv.extend({
   EXCHANGE_CODE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
   /** Bearer credential for internal callers of /introspect (API gateway); empty disables it. */
   INTERNAL_INTROSPECTION_TOKEN: z.string().default(""),
-  /** Requests per minute per client IP on every public endpoint. */
+  /** Requests per minute per client IP group (IPv6 by RATE_LIMIT_IPV6_PREFIX) on every public endpoint. */
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().positive().default(600),
-  /** Requests per minute per API key (pk_/sk_) on every keyed endpoint. */
+  /**
+   * Requests per minute per client IP group on the gateway endpoints (/introspect, /check): a
+   * gateway that forwards no client address counts as one client, so this is set far higher.
+   */
+  RATE_LIMIT_GATEWAY_IP_PER_MINUTE: z.coerce.number().int().positive().default(60_000),
+  /** Requests per minute per secret key (sk_, by hash) on every endpoint that takes one. */
   RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().positive().default(60_000),
+  /** Requests per minute per (publishable key, client IP group). */
+  RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: z.coerce.number().int().positive().default(300),
+  /** Requests per minute per publishable key from all clients together (the organization-wide ceiling). */
+  RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: z.coerce.number().int().positive().default(300_000),
 
   // --- OTP (used by the OTP use cases) ---
   /** Lifetime of an OTP code. */

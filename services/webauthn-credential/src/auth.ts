@@ -1,6 +1,7 @@
 import type { Mode, VerifiedKey, WebAuthnSettings } from "@authplane/contracts";
 import { fromPasskeySdkSecret, parseApiKeyPrefix } from "@authplane/contracts";
-import { clientIp, RateLimit } from "@authplane/service-kit";
+import { createHash } from "node:crypto";
+import { clientIpGroup, KeyBudget, RateLimit } from "@authplane/service-kit";
 import type { NextFunction, Request, Response } from "express";
 import type { AppDeps } from "./deps.js";
 import { Errors } from "./errors.js";
@@ -60,12 +61,25 @@ function basicCredentials(req: Request): { user: string; pass: string } | null {
  * Every key problem is a 400 (seed 003) with the code the SDKs know: InvalidAuthorizationHeader
  * (missing/unreadable header, not a key, the wrong kind of key), SecretKeyExpired (a rotated key
  * past its expiry), SecretKeyNotFound (unknown or revoked), PublishableKeyNotFound. The key itself
- * is never logged and is rate-limited by its key id, never by its value.
+ * is never logged. The key's budget is taken before the key is looked up, keyed by a hash of the
+ * key (never its value): a secret key's own bucket (RATE_LIMIT_KEY_PER_MINUTE); a publishable
+ * key's bucket per (key, client IP group) under a key-wide ceiling set far above it, so that a few
+ * clients cannot exhaust the organization's sign-ins.
  */
 export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
-  const perKey = new RateLimit(
+  const secretBudget = new RateLimit(
     deps.redis,
     { name: `key:${kind}`, points: deps.env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 },
+    "TooManyRequests",
+  );
+  const publishableBudget = new KeyBudget(
+    deps.redis,
+    {
+      name: "pk",
+      perClientPoints: deps.env.RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE,
+      keyPoints: deps.env.RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE,
+      durationSeconds: 60,
+    },
     "TooManyRequests",
   );
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -83,13 +97,15 @@ export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
           : "The client API takes the publishable key (pk_…); never send a secret key to a browser or app.",
       );
     }
+    const hash = createHash("sha256").update(key).digest("base64url").slice(0, 32);
+    if (kind === "publishable") await publishableBudget.consume(hash, clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
+    else await secretBudget.consume(hash);
     const checked = await deps.keys.check(key);
     if (!checked.ok || checked.key.kind !== kind) {
       const reason = checked.ok ? "not_found" : checked.reason;
       throw kind === "secret" ? Errors.secretKey(reason) : Errors.publishableKey(reason);
     }
     const verified = checked.key;
-    await perKey.consume(verified.keyId);
     res.locals.scope = {
       organizationId: verified.organizationId,
       mode: verified.mode,
@@ -106,15 +122,16 @@ function missingMessage(kind: "publishable" | "secret"): string {
     : "Authentication required: HTTP Basic with the publishable key as the username and a blank password.";
 }
 
-/** Per client IP limit (behind the gateway the IP comes from its trusted X-Forwarded-For). */
-export function limitByIp(deps: AppDeps, name: string) {
-  const limit = new RateLimit(
-    deps.redis,
-    { name: `ip:${name}`, points: deps.env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 },
-    "TooManyRequests",
-  );
+/**
+ * Per client IP group limit, before any key lookup (behind the gateway the IP comes from its
+ * trusted X-Forwarded-For; IPv6 grouped by RATE_LIMIT_IPV6_PREFIX). `client`: the client API
+ * (RATE_LIMIT_IP_PER_MINUTE); `server`: the server API (RATE_LIMIT_SERVER_IP_PER_MINUTE).
+ */
+export function limitByIp(deps: AppDeps, name: "client" | "server") {
+  const points = name === "server" ? deps.env.RATE_LIMIT_SERVER_IP_PER_MINUTE : deps.env.RATE_LIMIT_IP_PER_MINUTE;
+  const limit = new RateLimit(deps.redis, { name: `ip:${name}`, points, durationSeconds: 60 }, "TooManyRequests");
   return async (req: Request, _res: Response, next: NextFunction) => {
-    await limit.consume(clientIp(req));
+    await limit.consume(clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
     next();
   };
 }

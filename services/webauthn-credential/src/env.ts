@@ -25,10 +25,16 @@ export const Env = BaseEnv.extend({
     .min(0)
     .max(7 * 86_400)
     .default(86_400),
-  /** Client API requests allowed per client IP per minute. */
+  /** Client API requests allowed per client IP group (IPv6 by RATE_LIMIT_IPV6_PREFIX) per minute. */
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).default(120),
-  /** API requests allowed per key (publishable or secret) per minute. */
+  /** Server API requests allowed per client IP group per minute (customers' backends: set higher). */
+  RATE_LIMIT_SERVER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(6_000),
+  /** Server API requests allowed per secret key per minute. */
   RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Client API requests allowed per (publishable key, client IP group) per minute. */
+  RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  /** Client API requests allowed per publishable key from all clients per minute (organization-wide ceiling). */
+  RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
   /** Serve the demo page and its backend (`/demo`). Default: on outside production, off in production. */
   DEMO_ENABLED: envBoolean.optional(),
   /** Publishable key the demo page uses (test mode). `npm start` sets it to the dev organization's. */

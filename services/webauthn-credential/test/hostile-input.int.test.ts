@@ -36,7 +36,14 @@ let victim: CreatedOrganization;
 let target: CreatedOrganization;
 
 beforeAll(async () => {
-  h = await startHarness({ env: { RATE_LIMIT_IP_PER_MINUTE: "1000000", RATE_LIMIT_KEY_PER_MINUTE: "1000000" } });
+  h = await startHarness({
+    env: {
+      RATE_LIMIT_IP_PER_MINUTE: "1000000",
+      RATE_LIMIT_SERVER_IP_PER_MINUTE: "1000000",
+      RATE_LIMIT_KEY_PER_MINUTE: "1000000",
+      RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: "1000000",
+    },
+  });
   server = h.svc.app.listen(0, "127.0.0.1");
   await new Promise<void>((r) => server.once("listening", () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

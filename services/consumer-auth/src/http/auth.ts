@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Mode, parseApiKeyPrefix, type VerifiedKey } from "@authplane/contracts";
-import { clientIp } from "@authplane/service-kit";
+import { clientIpGroup } from "@authplane/service-kit";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
@@ -14,18 +14,32 @@ export function verifiedKey(res: Response): VerifiedKey {
   return key;
 }
 
-/** Per-IP limit on every public endpoint (IP from Express `trust proxy`, i.e. TRUST_PROXY). */
-export function limitByIp(deps: AppDeps): RequestHandler {
+/**
+ * Per-IP limit on every public endpoint (IP from Express `trust proxy`, i.e. TRUST_PROXY; IPv6
+ * grouped by RATE_LIMIT_IPV6_PREFIX). `gateway`: the separate, higher budget of /introspect and /check.
+ */
+export function limitByIp(deps: AppDeps, which: "public" | "gateway" = "public"): RequestHandler {
+  const limit = which === "gateway" ? deps.rateLimits.gatewayIp : deps.rateLimits.ip;
   return async (req: Request, _res: Response, next: NextFunction) => {
-    await deps.rateLimits.ip.consume(clientIp(req));
+    await limit.consume(clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
     next();
   };
 }
 
-async function checkKey(deps: AppDeps, key: string): Promise<VerifiedKey | null> {
+/**
+ * Takes the key's budget before the key is looked up: a secret key's own bucket; a publishable
+ * key's bucket per (key, client IP group) under the key-wide ceiling. Buckets are keyed by a hash:
+ * raw keys never reach Redis.
+ */
+export async function consumeKeyBudget(deps: AppDeps, req: Request, key: string): Promise<void> {
+  const hash = createHash("sha256").update(key).digest("base64url").slice(0, 32);
+  if (key.startsWith("pk_")) await deps.rateLimits.publishableKey.consume(hash, clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
+  else await deps.rateLimits.key.consume(hash);
+}
+
+async function checkKey(deps: AppDeps, req: Request, key: string): Promise<VerifiedKey | null> {
   if (key.length > 200 || !parseApiKeyPrefix(key)) return null;
-  // The bucket is keyed by a hash: raw keys never reach Redis.
-  await deps.rateLimits.key.consume(createHash("sha256").update(key).digest("base64url").slice(0, 32));
+  await consumeKeyBudget(deps, req, key);
   return deps.keyVerifier.verify(key);
 }
 
@@ -38,7 +52,7 @@ export function requirePublishableKey(deps: AppDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const raw = req.headers["x-publishable-key"];
     if (typeof raw !== "string" || !raw.startsWith("pk_")) throw appError(ErrorCatalog.authenticationRequired);
-    const key = await checkKey(deps, raw.trim());
+    const key = await checkKey(deps, req, raw.trim());
     if (key?.kind !== "publishable") throw appError(ErrorCatalog.authenticationRequired);
     assertOriginAllowed(req, res, key.settings);
     res.locals.verifiedKey = key;
@@ -54,7 +68,7 @@ export function requireSecretKey(deps: AppDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const bearer = bearerToken(req.headers.authorization);
     if (bearer?.startsWith("sk_")) {
-      const key = await checkKey(deps, bearer);
+      const key = await checkKey(deps, req, bearer);
       if (key?.kind !== "secret") throw appError(ErrorCatalog.authenticationRequired);
       res.locals.verifiedKey = key;
       next();
@@ -62,7 +76,7 @@ export function requireSecretKey(deps: AppDeps): RequestHandler {
     }
     const pk = bearer?.startsWith("pk_") ? bearer : req.headers["x-publishable-key"];
     if (typeof pk === "string" && pk.startsWith("pk_")) {
-      const key = await checkKey(deps, pk.trim());
+      const key = await checkKey(deps, req, pk.trim());
       if (key) throw appError(ErrorCatalog.secretKeyRequired);
     }
     throw appError(ErrorCatalog.authenticationRequired);

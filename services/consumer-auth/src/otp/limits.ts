@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { AppError, DependencyUnavailableError, RateLimit, type Redis } from "@authplane/service-kit";
+import { AppError, DEFAULT_IPV6_PREFIX, DependencyUnavailableError, ipGroup, RateLimit, type Redis } from "@authplane/service-kit";
 import { identityKey, type OtpScope } from "./code-store.js";
 import type { OtpConfig } from "./config.js";
 import type { OtpIdentity } from "./normalize-identity.js";
@@ -37,6 +37,8 @@ export class OtpLimits {
       | "clientDelayBaseSeconds"
       | "clientDelayMaxSeconds"
     >,
+    /** Per-IP budgets count an IPv6 client by this prefix (RATE_LIMIT_IPV6_PREFIX). */
+    private readonly ipv6Prefix: number = DEFAULT_IPV6_PREFIX,
   ) {
     this.ipRequests = new RateLimit(redis, { name: "otp-request-ip", points: config.ipRequestsPerHour, durationSeconds: HOUR });
     this.ipVerifies = new RateLimit(redis, { name: "otp-verify-ip", points: config.ipVerifiesPerHour, durationSeconds: HOUR });
@@ -67,7 +69,7 @@ export class OtpLimits {
    * guess (right code, no code).
    */
   async beginGuess(scope: OtpScope, identity: OtpIdentity, client: string): Promise<() => Promise<void>> {
-    const delayKey = `otp:delay:${clientKey(scope, identity, client)}`;
+    const delayKey = `otp:delay:${clientKey(scope, identity, ipGroup(client, this.ipv6Prefix))}`;
     let ttl: number;
     try {
       ttl = await this.redis.pttl(delayKey);
@@ -91,7 +93,7 @@ export class OtpLimits {
    * before its next guess.
    */
   async recordFailure(scope: OtpScope, identity: OtpIdentity, client: string): Promise<void> {
-    const id = clientKey(scope, identity, client);
+    const id = clientKey(scope, identity, ipGroup(client, this.ipv6Prefix));
     try {
       const n = await this.redis.incr(`otp:fails:${id}`);
       if (n === 1) await this.redis.expire(`otp:fails:${id}`, DAY);
@@ -111,16 +113,16 @@ export class OtpLimits {
    * budget.
    */
   async clearFailures(scope: OtpScope, identity: OtpIdentity, client: string): Promise<void> {
-    const id = clientKey(scope, identity, client);
+    const id = clientKey(scope, identity, ipGroup(client, this.ipv6Prefix));
     await this.redis.del(`otp:fails:${id}`, `otp:delay:${id}`).catch(() => {});
   }
 
   async consumeRequestByIp(ip: string): Promise<void> {
-    await withCode(this.ipRequests.consume(ip), OtpErrors.ipRateLimited);
+    await withCode(this.ipRequests.consume(ipGroup(ip, this.ipv6Prefix)), OtpErrors.ipRateLimited);
   }
 
   async consumeVerifyByIp(ip: string): Promise<void> {
-    await withCode(this.ipVerifies.consume(ip), OtpErrors.ipRateLimited);
+    await withCode(this.ipVerifies.consume(ipGroup(ip, this.ipv6Prefix)), OtpErrors.ipRateLimited);
   }
 
   /**

@@ -15,7 +15,7 @@ export interface OtpServices {
 }
 
 export function createOtpServices(deps: {
-  env: OtpEnv;
+  env: OtpEnv & { RATE_LIMIT_IPV6_PREFIX?: number };
   redis: Redis;
   js: JetStreamClient;
   jsm: JetStreamManager;
@@ -26,7 +26,7 @@ export function createOtpServices(deps: {
   return {
     config,
     codes: new OtpCodeStore(deps.redis, config),
-    limits: new OtpLimits(deps.redis, config),
+    limits: new OtpLimits(deps.redis, config, deps.env.RATE_LIMIT_IPV6_PREFIX),
     jobs: new OtpJobPublisher({
       js: deps.js,
       jsm: deps.jsm,

@@ -5,7 +5,7 @@ import type { Request } from "express";
 import { Router } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
-import { sameScope } from "../http/auth.js";
+import { consumeKeyBudget, sameScope } from "../http/auth.js";
 import { bearerToken, verifyAccessToken } from "../usecases/verify-access-token.js";
 
 /** Constant-time comparison (hashes first so lengths never leak). */
@@ -56,7 +56,7 @@ export function introspectRouter(deps: AppDeps): Router {
     if (isInternal(deps, bearer)) {
       scope = namedScope(req);
     } else if (bearer && parseApiKeyPrefix(bearer)) {
-      await deps.rateLimits.key.consume(createHash("sha256").update(bearer).digest("base64url").slice(0, 32));
+      await consumeKeyBudget(deps, req, bearer);
       const key = await deps.keyVerifier.verify(bearer);
       if (!key) throw appError(ErrorCatalog.authenticationRequired);
       if (key.kind !== "secret") throw appError(ErrorCatalog.secretKeyRequired);
@@ -94,7 +94,11 @@ export function introspectRouter(deps: AppDeps): Router {
     const pk = req.headers["x-publishable-key"];
     if (typeof pk === "string") {
       const raw = pk.trim();
-      const key = raw.startsWith("pk_") && parseApiKeyPrefix(raw) ? await deps.keyVerifier.verify(raw) : null;
+      let key = null;
+      if (raw.length <= 200 && raw.startsWith("pk_") && parseApiKeyPrefix(raw)) {
+        await consumeKeyBudget(deps, req, raw);
+        key = await deps.keyVerifier.verify(raw);
+      }
       if (key?.kind !== "publishable") throw appError(ErrorCatalog.authenticationRequired);
       if (named && !sameScope(key, named)) throw appError(ErrorCatalog.authenticationRequired);
       return key;

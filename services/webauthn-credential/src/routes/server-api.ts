@@ -1,7 +1,7 @@
 import { AttachRegistrationRequest, FindCredentialsRequest, UpdateCredentialRequest, VerifyAuthTokenRequest } from "@authplane/contracts";
 import { parseInput } from "@authplane/service-kit";
 import { Router } from "express";
-import { requireKey, scopeOf } from "../auth.js";
+import { limitByIp, requireKey, scopeOf } from "../auth.js";
 import type { Ctx } from "../context.js";
 import { sendResult } from "../wrapped.js";
 import { attachRegistration } from "../usecases/attach-registration.js";
@@ -20,7 +20,7 @@ export const SERVER_API_PATHS = [
 /** The server API of seed 003 (secret key as the Basic password), at the service root. */
 export function serverApiRouter(ctx: Ctx): Router {
   const router = Router();
-  router.post([...SERVER_API_PATHS], requireKey(ctx, "secret"));
+  router.post([...SERVER_API_PATHS], limitByIp(ctx, "server"), requireKey(ctx, "secret"));
 
   router.post("/registration/attach", async (req, res) => {
     const credential = await attachRegistration(ctx, scopeOf(res), parseInput(AttachRegistrationRequest, req.body ?? {}));
