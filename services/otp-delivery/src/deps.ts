@@ -39,11 +39,11 @@ export interface BuildDepsOptions {
 }
 
 export function createTransports(env: Env, prisma: PrismaClient): Transports {
-  if (env.DELIVERY_TRANSPORT === "dev") {
-    const dev = new DevTransport(prisma);
-    return { email: dev, sms: dev };
-  }
+  // Test-mode jobs are stored like the dev transport's messages (dev_messages), never sent.
+  const dev = new DevTransport(prisma);
+  if (env.DELIVERY_TRANSPORT === "dev") return { email: dev, sms: dev, testSink: dev };
   return {
+    testSink: dev,
     email: new SmtpTransport({
       host: env.SMTP_HOST,
       port: env.SMTP_PORT,

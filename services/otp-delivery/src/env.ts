@@ -110,9 +110,9 @@ export const Env = BaseEnv.extend({
    * stream keeps it, and its record is what stops a second send.
    */
   DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
-  /** Dev transport: messages older than this (minutes) are deleted from `dev_messages`. */
+  /** Dev outbox / test-mode sink: messages older than this (minutes) are deleted from `dev_messages`. */
   DEV_OUTBOX_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),
-  /** Dev transport: at most this many messages are kept (the newest). */
+  /** Dev outbox / test-mode sink: at most this many messages are kept (the newest). */
   DEV_OUTBOX_MAX_MESSAGES: z.coerce.number().int().min(1).default(1000),
 })
   .superRefine((env, ctx) => {

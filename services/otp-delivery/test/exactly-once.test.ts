@@ -124,7 +124,7 @@ test("two instances racing for one event: the lease lets exactly one send, the o
   };
   const deps = {
     prisma: service.deps.prisma,
-    transports: { email: slowTransport, sms: slowTransport },
+    transports: { email: slowTransport, sms: slowTransport, testSink: slowTransport },
     sealKeys: [importSealPrivateKey(DEV_OTP_SEAL_KEYS.privateKey)],
     logger: service.deps.logger,
     onOutboxWrite: () => service.deps.relay.kick(),

@@ -126,6 +126,29 @@ test("an SMS job calls the provider's Messages API (path, Basic auth, form) and 
   events.stop();
 });
 
+test("test-mode jobs never reach the provider with the live transport: SMS and email land in the test sink", async () => {
+  const sms = otpJob({ channel: "sms", to: "+12025550188", country: "US" }, undefined, "test");
+  const email = otpJob({ channel: "email", to: "sink-user@example.com" }, undefined, "test");
+  await publishJob(nats.js, iso.subjects, sms);
+  await publishJob(nats.js, iso.subjects, email);
+  const rows = await waitFor(async () => {
+    const sent = (await deliveries(pool)).filter((r) => (r.event_id === sms.id || r.event_id === email.id) && r.status === "sent");
+    return sent.length === 2 ? sent : null;
+  }, 10_000);
+  expect(rows.map((r) => r.mode)).toEqual(["test", "test"]);
+  for (const r of rows) expect(r.provider_message_id).toMatch(/^msg_/);
+  // Nothing reached the SMS provider (and the SMTP relay is not even configured here).
+  expect(callsTo("+12025550188")).toHaveLength(0);
+  const { rows: sink } = await pool.query<{ to: string; code: string; channel: string }>(
+    `SELECT "to", code, channel FROM dev_messages WHERE "to" IN ($1, $2) ORDER BY channel`,
+    ["+12025550188", "sink-user@example.com"],
+  );
+  expect(sink).toEqual([
+    { to: "sink-user@example.com", code: email.code, channel: "email" },
+    { to: "+12025550188", code: sms.code, channel: "sms" },
+  ]);
+});
+
 test("a provider 500 is retried with backoff and the SMS goes out exactly once", async () => {
   const to = "+12025550177";
   script.set(to, [500]);

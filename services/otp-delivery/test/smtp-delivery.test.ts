@@ -147,7 +147,7 @@ test("an email job is delivered by SMTP with plain-text and HTML parts (org name
   expect(row).toMatchObject({
     request_id: job.data.requestId,
     organization_id: job.organizationId,
-    mode: "test",
+    mode: "live",
     channel: "email",
     destination: "j***@example.com",
     status: "sent",

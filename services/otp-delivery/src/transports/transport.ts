@@ -35,5 +35,8 @@ export interface Transport {
   close?(): void;
 }
 
-/** One transport per channel. */
-export type Transports = Record<OtpChannel, Transport>;
+/**
+ * One transport per channel, plus the test sink: jobs of test-mode keys go there whatever
+ * DELIVERY_TRANSPORT says, so test keys never reach a real mail or SMS provider.
+ */
+export type Transports = Record<OtpChannel, Transport> & { testSink: Transport };

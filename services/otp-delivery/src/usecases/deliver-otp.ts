@@ -91,7 +91,9 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
 
   let providerMessageId: string | null;
   try {
-    ({ providerMessageId } = await deps.transports[data.channel].send({
+    // Test keys never reach a real provider: their jobs go to the test sink (dev_messages).
+    const transport = envelope.mode === "test" ? deps.transports.testSink : deps.transports[data.channel];
+    ({ providerMessageId } = await transport.send({
       channel: data.channel,
       to: data.to,
       code,

@@ -39,6 +39,7 @@ export type TestJob = EventEnvelope & { data: OtpRequestedData; code: string };
 export function otpJob(
   overrides: Partial<Omit<OtpRequestedData, "sealedCode">> & { code?: string } = {},
   sealTo: string = DEV_OTP_SEAL_KEYS.publicKey,
+  mode: "live" | "test" = "live",
 ): TestJob {
   const { code = uniqueCode(), ...rest } = overrides;
   const plain = {
@@ -50,7 +51,7 @@ export function otpJob(
     organizationName: "Acme",
     ...rest,
   };
-  const env = newEvent(OTP_REQUESTED_TYPE, { organizationId: ORG_ID, mode: "test" }, {}, OTP_REQUESTED_VERSION);
+  const env = newEvent(OTP_REQUESTED_TYPE, { organizationId: ORG_ID, mode }, {}, OTP_REQUESTED_VERSION);
   const sealedCode = sealOtpCode(code, importSealPublicKey(sealTo), {
     eventId: env.id,
     organizationId: env.organizationId,
