@@ -3,7 +3,7 @@ import { crossOrigin } from "@authplane/service-kit";
 import { Router } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
-import { sameScope } from "../http/auth.js";
+import { consumeKeyBudget, sameScope } from "../http/auth.js";
 import { assertOriginAllowed, organizationSettings } from "../http/cors.js";
 import { revokeSession } from "../usecases/revoke-session.js";
 import { bearerToken, verifySessionToken } from "../usecases/verify-access-token.js";
@@ -22,7 +22,12 @@ export function logoutRouter(deps: AppDeps): Router {
     if (!claims) throw appError(ErrorCatalog.authenticationRequired);
     const pk = req.headers["x-publishable-key"];
     if (typeof pk === "string") {
-      const key = parseApiKeyPrefix(pk) ? await deps.keyVerifier.verify(pk) : null;
+      let key = null;
+      if (pk.length <= 200 && parseApiKeyPrefix(pk)) {
+        // The key's budget (per key and client) before the lookup, as on every keyed endpoint.
+        await consumeKeyBudget(deps, req, pk);
+        key = await deps.keyVerifier.verify(pk);
+      }
       if (key?.kind !== "publishable") throw appError(ErrorCatalog.authenticationRequired);
       assertOriginAllowed(req, res, key.settings);
       if (!sameScope(key, claims)) throw appError(ErrorCatalog.keyMismatch);
