@@ -450,6 +450,17 @@ describe("lockout attempts (budgets per identity and client, identity-wide ceili
     expect(ok.body.session.consumerId).toEqual(expect.any(String));
   });
 
+  it("addresses of one IPv6 /64 are one client: they share its attempts at the code; the owner elsewhere still gets in", async () => {
+    const email = "v6-victim@example.com";
+    const { code } = await requestCode(app, { email }, { ip: "2001:db8:aa::1" });
+    const tries = [];
+    for (let i = 1; i <= 5; i++)
+      tries.push((await verify(app, { email, code: wrongCode(code ?? "") }, { ip: `2001:db8:bb::${i}` })).body.error);
+    expect(tries).toEqual(["otp_invalid", "otp_invalid", "otp_invalid", "otp_invalid", "otp_attempts_exceeded"]);
+    expect((await verify(app, { email, code }, { ip: "2001:db8:bb::ffff" })).body.error).toBe("otp_attempts_exceeded");
+    expect((await verify(app, { email, code }, { ip: "2001:db8:aa::1" })).status).toBe(200);
+  });
+
   it("the identity-wide ceiling holds against guesses from many IPs: verify and request answer 429", async () => {
     const { app: strict } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_FAILED_VERIFIES_PER_DAY: "8" });
     const email = "budget@example.com";

@@ -61,6 +61,11 @@ export class OtpLimits {
     await withCode(this.identityFailures.assertAvailable(scopedIdentityKey(scope, identity)), OtpErrors.identityLocked);
   }
 
+  /** The client a per-client budget is kept for: its IP group (IPv6 by prefix). */
+  clientOf(ip: string): string {
+    return ipGroup(ip, this.ipv6Prefix);
+  }
+
   /**
    * Before a code is compared: 429 `otp_verify_delayed` (Retry-After) while this client's delay for
    * the identity runs, then one point of the identity-wide ceiling is taken (429

@@ -51,7 +51,7 @@ export async function verifyOtp(deps: Deps, otp: OtpServices, input: VerifyOtpIn
   // Budgets per (identity, client IP group) with growing delays, under an identity-wide ceiling:
   // a guesser elsewhere can neither lock the owner out nor kill the owner's code.
   const refund = await otp.limits.beginGuess(scope, identity, input.ip);
-  const outcome = await otp.codes.verify(scope, identity, input.body.code, input.ip).catch(async (err: unknown) => {
+  const outcome = await otp.codes.verify(scope, identity, input.body.code, otp.limits.clientOf(input.ip)).catch(async (err: unknown) => {
     await refund();
     throw err;
   });
