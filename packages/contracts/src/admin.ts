@@ -123,6 +123,17 @@ export const UpdateSettingsRequest = z
     webauthn: WebAuthnSettingsPatch.nullable().optional(),
     /** Replaces the list (`[]` clears it). */
     allowedOrigins: AllowedOriginsInput.optional(),
+    /** Replaces the list of SMS destination countries (ISO 3166-1 alpha-2; `[]`: every country). */
+    smsAllowedCountries: z
+      .array(
+        z
+          .string()
+          .trim()
+          .toUpperCase()
+          .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code"),
+      )
+      .max(300)
+      .optional(),
   })
   .strict();
 export type UpdateSettingsRequest = z.infer<typeof UpdateSettingsRequest>;
@@ -148,6 +159,7 @@ export const SettingsField = z.enum([
   "sessionLifetimeSeconds",
   "webauthn",
   "allowedOrigins",
+  "smsAllowedCountries",
 ]);
 export type SettingsField = z.infer<typeof SettingsField>;
 

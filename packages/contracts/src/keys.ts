@@ -40,6 +40,15 @@ export const OrganizationSettings = z.object({
    * cross-origin page may. Defaults to `[]` so a reply from an admin-key without the field parses.
    */
   allowedOrigins: z.array(z.string().max(2048)).max(MAX_ALLOWED_ORIGINS).default([]),
+  /**
+   * Destination countries (ISO 3166-1 alpha-2, upper case) OTP text messages of this mode may go
+   * to. Empty: every country (SMS still bounded by the organization-wide SMS ceilings). Defaults
+   * to `[]` so a reply from an admin-key without the field parses.
+   */
+  smsAllowedCountries: z
+    .array(z.string().regex(/^[A-Z]{2}$/))
+    .max(300)
+    .default([]),
 });
 export type OrganizationSettings = z.infer<typeof OrganizationSettings>;
 

@@ -16,7 +16,7 @@ export const DEFAULT_SETTINGS = {
 } as const;
 
 export function settingsView(row: SettingsRow | null | undefined): OrganizationSettings {
-  if (!row) return { ...DEFAULT_SETTINGS, webauthn: null, allowedOrigins: [] };
+  if (!row) return { ...DEFAULT_SETTINGS, webauthn: null, allowedOrigins: [], smsAllowedCountries: [] };
   return {
     accessTokenTtlSeconds: row.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: row.refreshTokenTtlSeconds,
@@ -31,6 +31,7 @@ export function settingsView(row: SettingsRow | null | undefined): OrganizationS
           }
         : null,
     allowedOrigins: row.allowedOrigins,
+    smsAllowedCountries: row.smsAllowedCountries,
   };
 }
 

@@ -255,6 +255,7 @@ describe("settings", () => {
         sessionLifetimeSeconds: 2592000,
         webauthn: null,
         allowedOrigins: [],
+        smsAllowedCountries: [],
       },
     });
     const patched = await request(admin.app)
@@ -276,6 +277,7 @@ describe("settings", () => {
         requireUserVerification: false,
       },
       allowedOrigins: [],
+      smsAllowedCountries: [],
     });
     const msg = await nc.request(iso.subjects.orgGet, JSON.stringify({ organizationId: org.organization.id }), { timeout: 2000 });
     expect(msg.json()).toMatchObject({ found: true, settings: { accessTokenTtlSeconds: 900 } });

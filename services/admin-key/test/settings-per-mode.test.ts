@@ -41,6 +41,7 @@ const DEFAULTS = {
   sessionLifetimeSeconds: 2592000,
   webauthn: null,
   allowedOrigins: [],
+  smsAllowedCountries: [],
 };
 const SHOP = { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example"], requireUserVerification: false };
 const EVIL = { rpId: "evil.example", rpName: "Evil", origins: ["https://evil.example"], requireUserVerification: false };
@@ -71,6 +72,7 @@ describe("a secret key changes only its own mode's settings", () => {
       sessionLifetimeSeconds: 2592000,
       webauthn: EVIL,
       allowedOrigins: [],
+      smsAllowedCountries: [],
     };
     expect(patched.body).toEqual({ settings: test });
 

@@ -71,6 +71,7 @@ describe("startAdminKeyForTest (the surface other services use)", () => {
         sessionLifetimeSeconds: 2592000,
         webauthn: null,
         allowedOrigins: [],
+        smsAllowedCountries: [],
       },
     });
     const missing = await nc.request(iso.subjects.orgGet, JSON.stringify({ organizationId: "org_nope" }), { timeout: 2000 });

@@ -288,6 +288,37 @@ describe("SMS pumping", () => {
     expect((await requestCode(pump, { phone: "+81312345678" }, { key: orgC.keys.publishable.test })).status).toBe(200);
   });
 
+  it("a sweep to countries the organization does not allow is refused (403) and spends no budget", async () => {
+    const org = await adminKey.createOrganization({ name: "Country Policy" });
+    const patched = await request(adminKey.app)
+      .patch("/api/v1/organizations/current/settings")
+      .set("Authorization", `Bearer ${org.keys.secret.live}`)
+      .send({ smsAllowedCountries: ["gb", "FR"] });
+    expect(patched.status).toBe(200);
+    expect(patched.body.settings.smsAllowedCountries).toEqual(["FR", "GB"]);
+    const bad = await request(adminKey.app)
+      .patch("/api/v1/organizations/current/settings")
+      .set("Authorization", `Bearer ${org.keys.secret.live}`)
+      .send({ smsAllowedCountries: ["GBR"] });
+    expect(bad.status).toBe(400);
+
+    const { app: pump } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_SMS_ORG_HOURLY_CAP: "2" });
+    const key = org.keys.publishable.live;
+    for (const phone of ["+12025551301", "+4915123456701", "+81312345601", "+12025551302", "+4915123456702"]) {
+      const r = await requestCode(pump, { phone }, { key });
+      expect(r.status).toBe(403);
+      expect(r.res.body).toEqual({ error: "otp_sms_country_not_allowed", message: expect.any(String) });
+    }
+    // The refused sweep took none of the organization's SMS budget (2 an hour here).
+    expect((await requestCode(pump, { phone: "+442079461301" }, { key })).status).toBe(200);
+    expect((await requestCode(pump, { phone: "+33612341301" }, { key })).status).toBe(200);
+    expect((await requestCode(pump, { phone: "+442079461302" }, { key })).res.body.error).toBe("otp_sms_limited");
+    // The setting is per mode: the test key of the same organization may still text anywhere.
+    expect((await requestCode(pump, { phone: "+12025551303" }, { key: org.keys.publishable.test })).status).toBe(200);
+    // Email is not affected.
+    expect((await requestCode(pump, { email: "country-policy@example.com" }, { key })).status).toBe(200);
+  });
+
   it("the daily organization-wide SMS ceiling holds too", async () => {
     const { app: pump } = await startInstance({ OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_SMS_ORG_DAILY_CAP: "2" });
     const key = orgA.keys.publishable.live;

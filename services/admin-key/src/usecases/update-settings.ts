@@ -26,7 +26,14 @@ export async function getSettings(store: Store, scope: SettingsScope): Promise<O
   return settingsOfMode(org.settings, scope.mode);
 }
 
-const FIELDS: SettingsField[] = ["accessTokenTtlSeconds", "refreshTokenTtlSeconds", "sessionLifetimeSeconds", "webauthn", "allowedOrigins"];
+const FIELDS: SettingsField[] = [
+  "accessTokenTtlSeconds",
+  "refreshTokenTtlSeconds",
+  "sessionLifetimeSeconds",
+  "webauthn",
+  "allowedOrigins",
+  "smsAllowedCountries",
+];
 
 /**
  * Updates the token lifetimes, the session lifetime, the WebAuthn relying party and/or the consumer
@@ -60,7 +67,10 @@ export async function updateSettings(store: Store, scope: SettingsScope, patch: 
             webauthnOrigins: webauthn?.origins ?? [],
             webauthnRequireUv: webauthn ? requireUv : false,
           };
-    const originsData = allowedOrigins === undefined ? {} : { allowedOrigins };
+    const originsData = {
+      ...(allowedOrigins === undefined ? {} : { allowedOrigins }),
+      ...(patch.smsAllowedCountries === undefined ? {} : { smsAllowedCountries: [...new Set(patch.smsAllowedCountries)].sort() }),
+    };
     const row = await tx.organizationSettings.upsert({
       where: { organizationId_mode: { organizationId, mode } },
       create: {

@@ -36,6 +36,11 @@ export const OtpErrors = {
     code: "otp_sms_country_limited",
     message: "Too many text messages to this country right now. Try again later.",
   },
+  smsCountryNotAllowed: {
+    status: 403,
+    code: "otp_sms_country_not_allowed",
+    message: "Text messages to this country are not enabled for this application.",
+  },
   orgSmsLimited: {
     status: 429,
     code: "otp_sms_limited",

@@ -3,6 +3,7 @@ import { ulid } from "@authplane/service-kit";
 import type { OtpScope } from "../otp/code-store.js";
 import { normalizeIdentity, type OtpIdentityInput } from "../otp/normalize-identity.js";
 import type { OtpJobInput } from "../otp/otp-jobs.js";
+import { OtpErrors, otpError } from "../otp/otp-errors.js";
 import type { OtpServices } from "../otp/otp-services.js";
 
 /**
@@ -17,6 +18,13 @@ export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpI
   await otp.limits.consumeRequestByIp(clientIp);
   const identity = normalizeIdentity(input);
   const scope: OtpScope = { organizationId: key.organizationId, mode: key.mode };
+
+  // SMS only to the destination countries the organization allows in this mode (empty: all).
+  // Checked before any budget is taken: a refused number costs the organization nothing.
+  const allowed = key.settings.smsAllowedCountries;
+  if (identity.channel === "sms" && allowed.length > 0 && !(identity.country && allowed.includes(identity.country))) {
+    throw otpError(OtpErrors.smsCountryNotAllowed);
+  }
 
   // No code is sent while the identity's wrong-code budget is spent: it could not be verified.
   await otp.limits.assertNotLocked(scope, identity);
