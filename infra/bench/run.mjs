@@ -75,7 +75,13 @@ async function rawCeiling(seconds) {
   return { joseRate, cryptoRate };
 }
 
-const limits = { RATE_LIMIT_IP_PER_MINUTE: UNLIMITED, RATE_LIMIT_KEY_PER_MINUTE: UNLIMITED };
+const limits = {
+  RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
+  RATE_LIMIT_GATEWAY_IP_PER_MINUTE: UNLIMITED,
+  RATE_LIMIT_KEY_PER_MINUTE: UNLIMITED,
+  RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: UNLIMITED,
+  RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: UNLIMITED,
+};
 console.log(`▶ starting admin-key, consumer-auth and the gateway (isolated schema/prefix/stream)`);
 const stack = await startStack({
   services: ["admin-key", "consumer-auth"],

@@ -203,8 +203,14 @@ beforeAll(async () => {
     services: ["admin-key", "consumer-auth", "webauthn-credential"],
     env: {
       "admin-key": { ...viaProxy, RATE_LIMIT_IP_PER_MINUTE: "100000" },
-      // Many OTP requests from one IP to distinct addresses: lift the per-IP budgets.
-      "consumer-auth": { ...viaProxy, RATE_LIMIT_IP_PER_MINUTE: "100000", OTP_IP_REQUESTS_PER_HOUR: "100000" },
+      // Many requests from one client with one publishable key, OTP to distinct addresses: lift the
+      // per-IP and per-(key, client) budgets.
+      "consumer-auth": {
+        ...viaProxy,
+        RATE_LIMIT_IP_PER_MINUTE: "100000",
+        RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: "100000",
+        OTP_IP_REQUESTS_PER_HOUR: "100000",
+      },
       "webauthn-credential": viaProxy,
     },
   });

@@ -50,13 +50,14 @@ describe("authctl", () => {
     expect(list.status).toBe(0);
     expect(list.stdout.trim().split("\n")).toHaveLength(4);
     for (const k of keys) expect(list.stdout).not.toContain(k);
-    const keyId = /^(key_[0-9A-Z]{26})/.exec(list.stdout)?.[1] as string;
+    // One publishable and one secret key: two different keys whatever order the list has.
+    const keyId = /^(key_[0-9A-Z]{26})\s+pk_/m.exec(list.stdout)?.[1] as string;
+    const secretKeyId = /^(key_[0-9A-Z]{26})\s+sk_/m.exec(list.stdout)?.[1] as string;
 
     const rotated = authctl("keys", "rotate", keyId, "--expires-in", "60");
     expect(rotated.status).toBe(0);
-    expect(rotated.stdout).toMatch(/new key\s+key_[0-9A-Z]{26}\s+[ps]k_(live|test)_[0-9A-Za-z]{32}/);
+    expect(rotated.stdout).toMatch(/new key\s+key_[0-9A-Z]{26}\s+pk_(live|test)_[0-9A-Za-z]{32}/);
     // A rotated secret key is shown in the passkey server SDKs' form too.
-    const secretKeyId = /^(key_[0-9A-Z]{26})\s+sk_/m.exec(list.stdout)?.[1] as string;
     const rotatedSecret = authctl("keys", "rotate", secretKeyId, "--expires-in", "0");
     expect(rotatedSecret.stdout).toMatch(/new key\s+key_[0-9A-Z]{26}\s+(sk_(live|test)_[0-9A-Za-z]{32})\n\s+secret_\1\s/);
     expect(authctl("keys", "revoke", keyId).stdout).toContain("revoked at");
