@@ -44,7 +44,7 @@ test("no generated bad input gets a 5xx; each is a 4xx {error, message}; valid r
   let turn = 0;
   const report = await fuzzEndpoints({
     baseUrl: base,
-    runsPerTarget: 48,
+    runsPerTarget: 120,
     targets: [
       {
         name: "POST /organizations",

@@ -79,7 +79,7 @@ test("no generated bad input gets a 5xx; each is a 4xx {result: null, errors}; v
   let turn = 0;
   const report = await fuzzEndpoints({
     baseUrl: base,
-    runsPerTarget: 40,
+    runsPerTarget: 120,
     targets: [
       {
         name: "/attestation/options",
