@@ -30,8 +30,8 @@ test("no generated bad input on /dev/outbox gets a 5xx; each is a 4xx {error, me
     },
     isErrorBody: isConsumerErrorBody,
   });
-  expect(report.hostile).toBe(160);
-  expect(report.valid).toBe(160);
+  expect(report.hostile).toBe(2 * 200);
+  expect(report.valid).toBe(2 * 200);
 }, 120_000);
 
 test("the dev outbox (it shows OTP codes) is never cached", async () => {

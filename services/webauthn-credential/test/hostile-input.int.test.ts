@@ -171,8 +171,8 @@ test("no generated bad input gets a 5xx; each is a 4xx {result: null, errors}; v
     },
     isErrorBody: isWrappedErrorBody,
   });
-  expect(report.hostile).toBe(9 * 40);
-  expect(report.valid).toBe(9 * 40);
+  expect(report.hostile).toBe(9 * 120);
+  expect(report.valid).toBe(9 * 120);
 }, 120_000);
 
 test("one-time tokens (rtn_/atn_) are never cached; a wrong origin's error names none of the allowed origins", async () => {
