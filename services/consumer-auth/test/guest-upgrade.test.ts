@@ -1,6 +1,5 @@
 import { EventType } from "@authplane/contracts";
 import { eventually } from "@authplane/service-kit/testing";
-import { Redis } from "ioredis";
 import request from "supertest";
 import { normalizeIdentity } from "../src/otp/normalize-identity.js";
 import { createOtpServices } from "../src/otp/otp-services.js";
@@ -61,19 +60,7 @@ function refresh(token: string) {
 }
 
 /** Deletes every Redis key of this test file (the shared Redis server is never flushed as a whole). */
-async function flushTestKeys(): Promise<void> {
-  const redis = new Redis(w.iso.redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${w.iso.redisPrefix}*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
+const flushTestKeys = () => w.iso.flushRedis();
 
 /** What the attacker still holds must all be refused; the victim's new session must work. */
 async function expectAttackerLockedOut(

@@ -1,5 +1,4 @@
 import { createPgPool, type PgPool } from "@authplane/service-kit";
-import { Redis } from "ioredis";
 import request from "supertest";
 import { createConsumerAuthPruner } from "../src/retention.js";
 import { startWorld, type World } from "./helpers.js";
@@ -23,20 +22,8 @@ afterAll(async () => {
 
 const DAY = "interval '1 day'";
 
-/** Deletes every Redis key of this test file: the revoked-session set must then be rebuilt from Postgres. */
-async function flushTestKeys(): Promise<void> {
-  const redis = new Redis(w.iso.redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${w.iso.redisPrefix}*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
+/** Deletes every Redis key of this test file (the shared Redis server is never flushed as a whole). */
+const flushTestKeys = () => w.iso.flushRedis();
 
 async function guest() {
   const res = await request(w.ca.app).post("/api/v1/auth/guest").set("X-Publishable-Key", w.orgA.keys.publishable.live);

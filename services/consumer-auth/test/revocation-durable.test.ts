@@ -40,21 +40,7 @@ function logout(token: string, ca: ConsumerAuthForTest = w.ca) {
 }
 
 /** Deletes every Redis key of this test file (the shared Redis server is never flushed as a whole). */
-async function flushTestKeys(): Promise<number> {
-  const redis = new Redis(w.iso.redisUrl, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${w.iso.redisPrefix}*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
+const flushTestKeys = () => w.iso.flushRedis();
 
 describe("revocation survives the loss of Redis's data", () => {
   test("logout, then Redis loses everything: the token is still refused by /check and /introspect", async () => {

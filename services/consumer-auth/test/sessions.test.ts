@@ -1,6 +1,5 @@
 import type { CreatedOrganization } from "@authplane/admin-key/testing";
 import { eventually } from "@authplane/service-kit/testing";
-import { Redis } from "ioredis";
 import request from "supertest";
 import { startWorld, type World } from "./helpers.js";
 
@@ -139,19 +138,7 @@ describe("refresh racing logout", () => {
 });
 
 describe("a retry after a lost refresh response is not theft", () => {
-  async function flushTestKeys(): Promise<void> {
-    const redis = new Redis(w.iso.redisUrl, { maxRetriesPerRequest: 1 });
-    try {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${w.iso.redisPrefix}*`, "COUNT", 500);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== "0");
-    } finally {
-      redis.disconnect();
-    }
-  }
+  const flushTestKeys = () => w.iso.flushRedis();
 
   test("Redis loses its data after the rotation: the retry within the grace gets the same pair, the session lives", async () => {
     const pk = w.orgA.keys.publishable.live;

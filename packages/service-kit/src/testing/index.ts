@@ -28,6 +28,12 @@ export interface TestIsolation {
   subjects: Subjects;
   /** Environment variables for a service under test (merge over its own). */
   env(service: string): Record<string, string>;
+  /**
+   * Deletes every Redis key under this isolation's prefix (what a flush, restart without persistence
+   * or failover to an empty replica does to the test's data; the shared server is never flushed whole).
+   * Returns how many keys were deleted.
+   */
+  flushRedis(): Promise<number>;
   cleanup(): Promise<void>;
 }
 
@@ -41,6 +47,22 @@ export function createTestIsolation(): TestIsolation {
     const s = `t_${id}_${service.replace(/[^a-z0-9]+/gi, "_").toLowerCase()}`;
     schemas.add(s);
     return s;
+  };
+  const flushRedis = async (): Promise<number> => {
+    const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    let deleted = 0;
+    try {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 500);
+        cursor = next;
+        if (keys.length) deleted += await redis.del(...keys);
+      } while (cursor !== "0");
+    } finally {
+      redis.disconnect();
+    }
+    return deleted;
   };
   return {
     id,
@@ -65,6 +87,7 @@ export function createTestIsolation(): TestIsolation {
         NATS_STREAM_SUFFIX: natsStreamSuffix,
       };
     },
+    flushRedis,
     async cleanup() {
       const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await client.connect();
@@ -73,18 +96,7 @@ export function createTestIsolation(): TestIsolation {
       } finally {
         await client.end();
       }
-      const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await redis.connect();
-      try {
-        let cursor = "0";
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${redisPrefix}*`, "COUNT", 500);
-          cursor = next;
-          if (keys.length) await redis.del(...keys);
-        } while (cursor !== "0");
-      } finally {
-        redis.disconnect();
-      }
+      await flushRedis();
       const nc = await connect({ servers: TEST_NATS_URL });
       try {
         const jsm = await jetstreamManager(nc);
