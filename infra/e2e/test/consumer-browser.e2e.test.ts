@@ -195,14 +195,37 @@ async function walk(origin: string, apiBase: string): Promise<void> {
     expect((await tab2.stored())?.refreshToken).toBe(afterOne?.refreshToken);
     await tab2.page.waitForFunction(() => document.getElementById("session")?.dataset.type === "otp", null, { timeout: 10_000 });
     const seqs = await Promise.all([tab1, tab2].map(async (t) => Number(await t.page.locator("#status").getAttribute("data-seq"))));
-    const at = Date.now() + 400;
-    await Promise.all(
-      [tab1, tab2].map((t) =>
-        t.page.evaluate((when) => {
-          setTimeout(() => document.getElementById("refresh")?.click(), Math.max(0, when - Date.now()));
-        }, at),
-      ),
+    // "At the same instant" made certain: a third holder takes the SDK's Web Lock, both tabs click
+    // (each starts its refresh from the same refresh token and queues on the lock), then the lock is
+    // let go. Timed clicks alone let a loaded machine run one tab's whole refresh before the other's
+    // click, which is two refreshes in a row, not two at once.
+    const lockName = `fanfare:${storageKey()}`;
+    const holder = await context.newPage();
+    await holder.goto(`${origin}/demo/consumer/`);
+    await holder.evaluate(
+      (name) =>
+        new Promise<void>((held) => {
+          void navigator.locks.request(name, () => {
+            held();
+            return new Promise<void>((release) => {
+              (window as unknown as { releaseFanfareLock: () => void }).releaseFanfareLock = release;
+            });
+          });
+        }),
+      lockName,
     );
+    await Promise.all([tab1, tab2].map((t) => t.page.evaluate(() => document.getElementById("refresh")?.click())));
+    const queuedBy = Date.now() + 10_000;
+    while (
+      (await holder.evaluate(
+        async (name) => ((await navigator.locks.query()).pending ?? []).filter((l) => l.name === name).length,
+        lockName,
+      )) < 2
+    ) {
+      if (Date.now() > queuedBy) throw new Error("the two tabs' refreshes never queued on the SDK's lock");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await holder.evaluate(() => (window as unknown as { releaseFanfareLock: () => void }).releaseFanfareLock());
     for (const [i, t] of [tab1, tab2].entries()) {
       await t.page.waitForFunction((n) => Number(document.getElementById("status")?.dataset.seq) > n, seqs[i] ?? 0, { timeout: 30_000 });
       expect(await t.page.locator("#status").getAttribute("data-kind")).toBe("ok");
