@@ -1,11 +1,14 @@
 /**
  * Development gateway: one origin (http://localhost:8080) in front of the services, routing by
  * path. It appends the client address to X-Forwarded-For (the services trust it from loopback
- * only), and adds X-Forwarded-Proto/Host. In production use your own gateway with the same routes
- * (see infra/README.md); this one has no dependencies so it starts instantly.
+ * only), and adds X-Forwarded-Proto/Host. Each service's variable may list several instances,
+ * comma-separated: requests go round-robin, and one refusing connections is skipped for the next.
+ * In production use your own gateway with the same routes (see infra/README.md); this one has no
+ * dependencies so it starts instantly.
  */
 import http from "node:http";
 
+/** Base URL of each service; several instances as a comma-separated list. */
 export interface GatewayTargets {
   consumer: string;
   admin: string;
@@ -133,8 +136,37 @@ export interface GatewayOptions {
   upstreamTimeoutMs?: number;
 }
 
+/** Bodies up to this size are kept for a retry on the next instance; larger ones are not retried. */
+const MAX_REPLAY_BYTES = 1024 * 1024;
+
+/**
+ * The instances behind one target: a base URL, or several comma-separated
+ * (`http://10.0.0.1:4001,http://10.0.0.2:4001`).
+ */
+export function upstreamsOf(target: string): URL[] {
+  const urls = target
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean)
+    .map((u) => new URL(u));
+  if (urls.length === 0) throw new Error(`no upstream URL in "${target}"`);
+  return urls;
+}
+
 export function createGateway(opts: GatewayOptions = {}): http.Server {
   const targets = opts.targets ?? targetsFromEnv();
+  // Requests go round-robin over a service's instances; one that refuses the connection (stopped,
+  // restarting) is skipped for the next, so a lost instance costs no client an error.
+  const pools = new Map<string, { urls: URL[]; next: number }>();
+  const poolOf = (target: string) => {
+    let pool = pools.get(target);
+    if (!pool) {
+      pool = { urls: upstreamsOf(target), next: 0 };
+      pools.set(target, pool);
+    }
+    return pool;
+  };
+  for (const target of Object.values(targets)) poolOf(target);
   const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
   const server = http.createServer((req, res) => {
@@ -163,36 +195,75 @@ export function createGateway(opts: GatewayOptions = {}): http.Server {
     headers["x-forwarded-for"] = prior ? `${Array.isArray(prior) ? prior.join(", ") : prior}, ${clientIp}` : clientIp;
     headers["x-forwarded-proto"] = "http";
     headers["x-forwarded-host"] = req.headers.host ?? "";
-    const t = new URL(target);
-    const upstream = http.request(
-      { host: t.hostname, port: t.port || 80, method: req.method, path: url, headers, agent, timeout: timeoutMs },
-      (up) => {
-        const out: http.OutgoingHttpHeaders = {};
-        for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
-        res.writeHead(up.statusCode ?? 502, out);
-        up.pipe(res);
-        // An upstream that dies mid-body must not leave a half response looking complete.
-        up.on("error", () => res.destroy());
-      },
-    );
-    let timedOut = false;
-    upstream.on("timeout", () => {
-      timedOut = true;
-      upstream.destroy(new Error("upstream timeout"));
-    });
-    upstream.on("error", () => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
+    const pool = poolOf(target);
+    const first = pool.next;
+    pool.next = (pool.next + 1) % pool.urls.length;
+    // The body is kept (up to MAX_REPLAY_BYTES) so a request refused by one instance can be sent
+    // whole to the next one.
+    const body: Buffer[] = [];
+    let bodyBytes = 0;
+    let replayable = true;
+    let bodyEnded = false;
+    const send = (attempt: number): http.ClientRequest => {
+      const t = pool.urls[(first + attempt) % pool.urls.length] as URL;
+      const upstream = http.request(
+        { host: t.hostname, port: t.port || 80, method: req.method, path: url, headers, agent, timeout: timeoutMs },
+        (up) => {
+          const out: http.OutgoingHttpHeaders = {};
+          for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
+          res.writeHead(up.statusCode ?? 502, out);
+          up.pipe(res);
+          // An upstream that dies mid-body must not leave a half response looking complete.
+          up.on("error", () => res.destroy());
+        },
+      );
+      let timedOut = false;
+      upstream.on("timeout", () => {
+        timedOut = true;
+        upstream.destroy(new Error("upstream timeout"));
+      });
+      upstream.on("error", (err: NodeJS.ErrnoException) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        // Refused: that instance never saw the request, so the next one may have it. Any other
+        // error (a reset, a timeout) may come after the instance acted on it: never sent twice.
+        if (err.code === "ECONNREFUSED" && replayable && attempt + 1 < pool.urls.length && !res.destroyed) {
+          current = send(attempt + 1);
+          req.resume();
+          return;
+        }
+        if (timedOut) fail(504, "gateway_timeout", "The upstream service did not answer in time.");
+        else fail(503, "service_unavailable", "The upstream service is unavailable.", { "retry-after": "1" });
+      });
+      for (const chunk of body) upstream.write(chunk);
+      if (bodyEnded) upstream.end();
+      return upstream;
+    };
+    let current = send(0);
+    req.on("data", (chunk: Buffer) => {
+      if (replayable) {
+        bodyBytes += chunk.length;
+        if (bodyBytes > MAX_REPLAY_BYTES) {
+          replayable = false;
+          body.length = 0;
+        } else body.push(chunk);
       }
-      if (timedOut) fail(504, "gateway_timeout", "The upstream service did not answer in time.");
-      else fail(503, "service_unavailable", "The upstream service is unavailable.", { "retry-after": "1" });
+      const target = current;
+      if (!target.write(chunk)) {
+        req.pause();
+        target.once("drain", () => req.resume());
+      }
+    });
+    req.on("end", () => {
+      bodyEnded = true;
+      current.end();
     });
     // A client that goes away cancels the upstream request.
     res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (!res.writableFinished) current.destroy();
     });
-    req.pipe(upstream);
   });
   server.on("close", () => agent.destroy());
   return server;

@@ -379,3 +379,68 @@ describe("the gateway's own errors on passkey paths are wrapped {result: null, e
     ]);
   });
 });
+
+describe("several instances of a service (comma-separated URLs, issue 12)", () => {
+  let one: Awaited<ReturnType<typeof startUpstream>>;
+  let two: Awaited<ReturnType<typeof startUpstream>>;
+  const gateways: http.Server[] = [];
+
+  async function gatewayFor(consumer: string): Promise<string> {
+    const gw = createGateway({ targets: { consumer, admin: consumer, otp: consumer, webauthn: consumer } });
+    await new Promise<void>((r) => gw.listen(0, "127.0.0.1", r));
+    gateways.push(gw);
+    return `http://127.0.0.1:${(gw.address() as AddressInfo).port}`;
+  }
+
+  beforeAll(async () => {
+    one = await startUpstream("one");
+    two = await startUpstream("two");
+  });
+
+  afterAll(async () => {
+    for (const s of [...gateways, one.server, two.server]) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+
+  test("requests go round-robin over the instances", async () => {
+    const gw = await gatewayFor(`${one.url}, ${two.url}`);
+    const served: string[] = [];
+    for (let i = 0; i < 6; i++) served.push((await fetch(`${gw}/api/v1/auth/check`)).headers.get("x-upstream") ?? "");
+    expect(served.filter((n) => n === "one")).toHaveLength(3);
+    expect(served.filter((n) => n === "two")).toHaveLength(3);
+  });
+
+  test("an instance that refuses connections is skipped: every request, body included, reaches the live one", async () => {
+    const dead = `http://127.0.0.1:${await freeClosedPort()}`;
+    const gw = await gatewayFor(`${dead},${two.url}`);
+    const before = two.seen.length;
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${gw}/api/v1/auth/otp/request`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ n: i, pad: "x".repeat(20_000) }),
+      });
+      expect(res.status).toBe(200);
+      const echoed = (await res.json()) as { upstream: string; body: string };
+      expect(echoed.upstream).toBe("two");
+      expect(JSON.parse(echoed.body)).toEqual({ n: i, pad: "x".repeat(20_000) });
+    }
+    // Each request reached the live instance exactly once.
+    expect(two.seen.length - before).toBe(4);
+  });
+
+  test("every instance refusing answers the usual 503", async () => {
+    const gw = await gatewayFor(`http://127.0.0.1:${await freeClosedPort()},http://127.0.0.1:${await freeClosedPort()}`);
+    const res = await fetch(`${gw}/api/v1/auth/guest`, { method: "POST", body: "{}" });
+    expect([res.status, await res.json()]).toEqual([
+      503,
+      { error: "service_unavailable", message: "The upstream service is unavailable." },
+    ]);
+  });
+
+  test("a bad URL in the list stops the gateway at start-up", () => {
+    expect(() => createGateway({ targets: { consumer: "http://127.0.0.1:1,not a url", admin: "", otp: "", webauthn: "" } })).toThrow();
+  });
+});

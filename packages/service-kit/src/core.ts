@@ -41,7 +41,8 @@ export interface ServiceCoreOptions<WithRedis extends boolean = true> {
  * opened is closed again before the error is thrown.
  */
 export async function connectServiceCore<WithRedis extends boolean = true>(
-  env: Omit<BaseEnv, Exclude<keyof NatsAuthEnv, "NODE_ENV">> & Partial<NatsAuthEnv> & { DATABASE_SCHEMA: string },
+  env: Omit<BaseEnv, Exclude<keyof NatsAuthEnv, "NODE_ENV"> | "NATS_STREAM_REPLICAS"> &
+    Partial<NatsAuthEnv> & { DATABASE_SCHEMA: string; NATS_STREAM_REPLICAS?: number },
   opts: ServiceCoreOptions<WithRedis>,
 ): Promise<ServiceCore<WithRedis>> {
   const logger = opts.logger ?? createLogger({ name: opts.service, level: env.LOG_LEVEL, destination: opts.logDestination });
@@ -52,7 +53,7 @@ export async function connectServiceCore<WithRedis extends boolean = true>(
   let nats: NatsHandles;
   try {
     nats = await connectJetStream(env.NATS_URL, opts.service, { auth: env });
-    await ensureEventStream(nats.jsm, subjects).catch(async (err: unknown) => {
+    await ensureEventStream(nats.jsm, subjects, env.NATS_STREAM_REPLICAS ?? 1).catch(async (err: unknown) => {
       await nats.nc.close().catch(() => {});
       throw err;
     });

@@ -19,8 +19,17 @@ export const BaseEnv = z.object({
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   /** Prefix of every Redis key this service writes (lets services share one Redis safely). */
   REDIS_PREFIX: z.string().default(""),
-  /** NATS servers, comma-separated. */
+  /**
+   * NATS servers, comma-separated (`nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222`):
+   * the client connects to one of them and, when it goes away, reconnects to another, forever.
+   */
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /**
+   * Replicas of every JetStream stream the service declares (AUTH_EVENTS, OTP_REQUESTS; their
+   * consumers inherit it). 1 for one NATS server; 3 on a 3-node JetStream cluster, so a stream
+   * keeps its messages and a leader when one node is lost. Must not exceed the cluster's size.
+   */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Prefix of every NATS subject (empty in production; tests isolate themselves with it). */
   NATS_SUBJECT_PREFIX: z.string().default(""),
   /** Suffix of JetStream stream names (empty in production). */

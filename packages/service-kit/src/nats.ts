@@ -89,6 +89,8 @@ export interface StreamSpec {
   maxAgeSeconds: number;
   /** JetStream de-duplication window on Nats-Msg-Id (seconds); must not exceed maxAge. */
   duplicateWindowSeconds?: number;
+  /** Servers holding a copy (NATS_STREAM_REPLICAS; default 1). Consumers inherit it. */
+  replicas?: number;
 }
 
 /** Creates the stream, or updates it to this spec. Idempotent; safe when instances start together. */
@@ -100,6 +102,7 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
     retention: RetentionPolicy.Limits,
     max_age: nanos(spec.maxAgeSeconds * 1000),
     duplicate_window: nanos(Math.min(spec.duplicateWindowSeconds ?? 120, spec.maxAgeSeconds) * 1000),
+    num_replicas: spec.replicas ?? 1,
   };
   try {
     await jsm.streams.info(spec.name);
@@ -117,8 +120,8 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
 }
 
 /** The event stream every service publishes its facts to. */
-export async function ensureEventStream(jsm: JetStreamManager, subjects: Subjects): Promise<void> {
-  await ensureStream(jsm, { name: subjects.eventsStream, subjects: [subjects.allEvents], maxAgeSeconds: 7 * 24 * 3600 });
+export async function ensureEventStream(jsm: JetStreamManager, subjects: Subjects, replicas = 1): Promise<void> {
+  await ensureStream(jsm, { name: subjects.eventsStream, subjects: [subjects.allEvents], maxAgeSeconds: 7 * 24 * 3600, replicas });
 }
 
 export interface NatsHandles {

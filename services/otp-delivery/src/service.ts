@@ -32,6 +32,7 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
     logger,
     durableName: env.DELIVERY_CONSUMER_NAME,
     streamMaxAgeSeconds: env.OTP_TTL_SECONDS,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
     backoffSeconds: env.DELIVERY_BACKOFF_SECONDS,
     maxDeliver: env.DELIVERY_MAX_ATTEMPTS,
     concurrency: env.DELIVERY_CONCURRENCY,

@@ -16,6 +16,8 @@ export interface OtpJobPublisherOptions {
   subjects: Subjects;
   /** Code lifetime: the stream keeps a job no longer than its code can be used. */
   ttlSeconds: number;
+  /** NATS_STREAM_REPLICAS (default 1). */
+  streamReplicas?: number;
   /** otp-delivery's X25519 public key: the code is sealed to it (only otp-delivery can read it). */
   sealPublicKey: KeyObject;
   publishTimeoutMs?: number;
@@ -37,11 +39,12 @@ export class OtpJobPublisher {
 
   ensureStream(): Promise<void> {
     if (!this.streamReady) {
-      const { jsm, subjects, ttlSeconds } = this.opts;
+      const { jsm, subjects, ttlSeconds, streamReplicas } = this.opts;
       this.streamReady = ensureStream(jsm, {
         name: subjects.otpStream,
         subjects: [subjects.otpRequested],
         maxAgeSeconds: ttlSeconds,
+        replicas: streamReplicas,
       }).catch((err: unknown) => {
         this.streamReady = null;
         throw err;

@@ -15,7 +15,7 @@ export interface OtpServices {
 }
 
 export function createOtpServices(deps: {
-  env: OtpEnv & { RATE_LIMIT_IPV6_PREFIX?: number };
+  env: OtpEnv & { RATE_LIMIT_IPV6_PREFIX?: number; NATS_STREAM_REPLICAS?: number };
   redis: Redis;
   js: JetStreamClient;
   jsm: JetStreamManager;
@@ -32,6 +32,7 @@ export function createOtpServices(deps: {
       jsm: deps.jsm,
       subjects: deps.subjects,
       ttlSeconds: config.ttlSeconds,
+      streamReplicas: deps.env.NATS_STREAM_REPLICAS,
       sealPublicKey: config.sealPublicKey,
     }),
     logger: deps.logger,

@@ -12,6 +12,8 @@ export interface OtpRequestedConsumerOptions {
   durableName: string;
   /** OTP_REQUESTS max age: the code lifetime (same config as the publisher's). */
   streamMaxAgeSeconds: number;
+  /** NATS_STREAM_REPLICAS (default 1); the durable consumer inherits it. */
+  streamReplicas?: number;
   /** Consumer `backoff` (the first value is the ack wait). */
   backoffSeconds: number[];
   /** Consumer `max_deliver`. */
@@ -40,7 +42,12 @@ export class OtpRequestedConsumer {
   /** Creates (or updates) the stream and the durable consumer; safe when instances start together. */
   async ensure(): Promise<void> {
     const { jsm, subjects, durableName } = this.opts;
-    await ensureStream(jsm, { name: subjects.otpStream, subjects: [subjects.otpRequested], maxAgeSeconds: this.opts.streamMaxAgeSeconds });
+    await ensureStream(jsm, {
+      name: subjects.otpStream,
+      subjects: [subjects.otpRequested],
+      maxAgeSeconds: this.opts.streamMaxAgeSeconds,
+      replicas: this.opts.streamReplicas,
+    });
     const config = {
       durable_name: durableName,
       filter_subject: subjects.otpRequested,
