@@ -190,3 +190,25 @@ export const KeyCreatedData = z.object({
   replacesKeyId: z.string().nullable(),
 });
 export type KeyCreatedData = z.infer<typeof KeyCreatedData>;
+
+// --- Response bodies of the Admin and operator APIs (read by the Node client and the API documents) ---
+
+/** 200 of GET /api/v1/keys. */
+export const ListApiKeysResponse = z.object({ keys: z.array(ApiKeyView) });
+export type ListApiKeysResponse = z.infer<typeof ListApiKeysResponse>;
+
+/** 200 of POST /api/v1/keys/:id/revoke. */
+export const RevokeApiKeyResponse = z.object({ key: ApiKeyView });
+export type RevokeApiKeyResponse = z.infer<typeof RevokeApiKeyResponse>;
+
+/** 200 of GET/PATCH …/settings (one mode's settings). */
+export const SettingsResponse = z.object({ settings: OrganizationSettings });
+export type SettingsResponse = z.infer<typeof SettingsResponse>;
+
+/** 200 of GET /api/v1/organizations/:id (operator). */
+export const OrganizationResponse = z.object({ organization: OrganizationView });
+export type OrganizationResponse = z.infer<typeof OrganizationResponse>;
+
+/** 200 of GET /api/v1/organizations (operator): newest first; pass `nextBefore` as `before` for the next page. */
+export const ListOrganizationsResponse = z.object({ organizations: z.array(OrganizationView), nextBefore: z.string().nullable() });
+export type ListOrganizationsResponse = z.infer<typeof ListOrganizationsResponse>;

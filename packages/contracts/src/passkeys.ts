@@ -174,3 +174,11 @@ export const PasskeyAuthenticatedData = z.object({
   backedUp: z.boolean(),
 });
 export type PasskeyAuthenticatedData = z.infer<typeof PasskeyAuthenticatedData>;
+
+/** `result` of POST /registration/attach (seed 003): the new credential's id. */
+export const AttachRegistrationResult = z.object({ id: z.string().startsWith("ctl_") });
+export type AttachRegistrationResult = z.infer<typeof AttachRegistrationResult>;
+
+/** `result` of POST /credential/find (seed 003). */
+export const FindCredentialsResult = z.object({ data: z.array(PasskeyCredential) });
+export type FindCredentialsResult = z.infer<typeof FindCredentialsResult>;
