@@ -3,7 +3,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { Env } from "./env.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { migrate } from "./migrate.js";
-import { signingKeysChangedSubject, TokenService } from "./tokens/token-service.js";
+import { signingKeysChangedSubject } from "./tokens/signing-key-ring.js";
+import { TokenService } from "./tokens/token-service.js";
 
 /**
  * Operator commands:

@@ -21,7 +21,8 @@ import type { Env } from "./env.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { createConsumerAuthPruner } from "./retention.js";
 import { Revocations } from "./tokens/revocations.js";
-import { signingKeysChangedSubject, TokenService } from "./tokens/token-service.js";
+import { signingKeysChangedSubject } from "./tokens/signing-key-ring.js";
+import { TokenService } from "./tokens/token-service.js";
 
 /** Everything routes and use cases use. Built by `buildDeps` (main.ts, testing.ts). */
 export interface AppDeps {

@@ -1,11 +1,12 @@
-import { type ConsumerUpgradedData, EventType, type EventEnvelope, type SessionResponse, type VerifiedKey } from "@authplane/contracts";
-import { newEvent, ulid } from "@authplane/service-kit";
+import type { SessionResponse, VerifiedKey } from "@authplane/contracts";
+import { ulid } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { EXCHANGE_CODE_PATTERN, ExchangeCodeData, exchangeCodeKey } from "./authorize-external.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
-import { type RevokedSession, revokeGuestSessionsForUpgrade, rewriteRevokedMarkers } from "./revoke-session.js";
+import { type RevokedSession, rewriteRevokedMarkers } from "./revoke-session.js";
+import { upgradeGuest } from "./upgrade-guest.js";
 import type { AccessTokenClaims } from "./verify-access-token.js";
 
 /**
@@ -68,33 +69,27 @@ export async function exchangeCode(
             : data.verifiedEmail
           : null;
         const now = new Date();
-        const guest = input.guest
-          ? await tx.consumer.findFirst({
-              where: { id: input.guest.consumerId, organizationId: key.organizationId, mode: key.mode, kind: "guest" },
+        const link = (db: Prisma.TransactionClient, consumerId: string) =>
+          db.externalIdentity.create({
+            data: { id: `eid_${ulid()}`, ...identityWhere, consumerId, claims: data.claims as Prisma.InputJsonObject },
+          });
+        // The caller's guest, upgraded in place (one conditional UPDATE, shared with OTP verify);
+        // null when it is no longer a guest of this scope: a new consumer is created instead.
+        const upgrade = input.guest
+          ? await upgradeGuest(deps, tx, {
+              guestId: input.guest.consumerId,
+              scope,
+              via: "external",
+              identity: email ? { email, emailVerifiedAt: now } : {},
+              now,
+              attach: async (db, consumerId) => {
+                await link(db, consumerId);
+              },
             })
           : null;
-        if (guest) {
-          await tx.consumer.update({
-            where: { id: guest.id },
-            data: { kind: "registered", upgradedAt: now, ...(email ? { email, emailVerifiedAt: now } : {}) },
-          });
-          await tx.externalIdentity.create({
-            data: { id: `eid_${ulid()}`, ...identityWhere, consumerId: guest.id, claims: data.claims as Prisma.InputJsonObject },
-          });
-          // The guest's earlier sessions (the calling one too) die with the upgrade.
-          revoked = await revokeGuestSessionsForUpgrade(deps, tx, {
-            consumerId: guest.id,
-            organizationId: key.organizationId,
-            mode: key.mode,
-          });
-          const upgraded: ConsumerUpgradedData = { consumerId: guest.id, via: "external", email: email ?? guest.email, phone: guest.phone };
-          const extraEvents: EventEnvelope[] = [newEvent(EventType.consumerUpgraded, scope, upgraded)];
-          return issueSession(deps, {
-            ...common,
-            tx,
-            consumer: { id: guest.id, kind: "registered", email: email ?? guest.email, phone: guest.phone },
-            extraEvents,
-          });
+        if (upgrade) {
+          revoked = upgrade.revoked;
+          return issueSession(deps, { ...common, tx, consumer: upgrade.consumer, extraEvents: [upgrade.event] });
         }
         const id = newConsumerId("registered");
         const session = await issueSession(deps, {
@@ -102,9 +97,7 @@ export async function exchangeCode(
           tx,
           consumer: { id, kind: "registered", email, emailVerifiedAt: email ? now : null, create: true },
         });
-        await tx.externalIdentity.create({
-          data: { id: `eid_${ulid()}`, ...identityWhere, consumerId: id, claims: data.claims as Prisma.InputJsonObject },
-        });
+        await link(tx, id);
         return session;
       });
       deps.relay.kick();

@@ -1,6 +1,6 @@
 import type { OrganizationSettings } from "@authplane/contracts";
 import type { AppDeps } from "../deps.js";
-import type { AccessTokenClaims } from "../tokens/token-service.js";
+import type { AccessTokenClaims } from "../tokens/access-token-claims.js";
 
 export type { AccessTokenClaims };
 

@@ -1,5 +1,4 @@
-import { type ConsumerUpgradedData, EventType, type Mode, type SessionResponse, type VerifiedKey } from "@authplane/contracts";
-import { newEvent } from "@authplane/service-kit";
+import type { Mode, SessionResponse, VerifiedKey } from "@authplane/contracts";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
 import type { Consumer } from "../generated/prisma/client.js";
@@ -10,7 +9,8 @@ import { OtpErrors, otpError } from "../otp/otp-errors.js";
 import type { OtpServices } from "../otp/otp-services.js";
 import { isUniqueViolation } from "../otp/unique-violation.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
-import { type RevokedSession, revokeGuestSessionsForUpgrade, rewriteRevokedMarkers } from "./revoke-session.js";
+import { type RevokedSession, rewriteRevokedMarkers } from "./revoke-session.js";
+import { upgradeGuest } from "./upgrade-guest.js";
 import { verifySessionToken } from "./verify-access-token.js";
 
 export interface VerifyOtpInput {
@@ -89,7 +89,7 @@ async function signIn(deps: Deps, input: VerifyOtpInput, scope: OtpScope, identi
   if (existing) return signInExisting(deps, base, existing, identity, now);
 
   if (guestId) {
-    const upgraded = await upgradeGuest(deps, base, scope, identity, guestId, now);
+    const upgraded = await upgradeGuestWithOtp(deps, base, scope, identity, guestId, now);
     if (upgraded) return upgraded;
   }
 
@@ -126,12 +126,12 @@ async function signInExisting(deps: Deps, base: SessionBase, consumer: Consumer,
 }
 
 /**
- * Turns the guest into a registered consumer holding the verified email/phone, and issues the
- * session and `consumers.v1.upgraded` in the same transaction. Null when the caller is no longer
- * a guest of this scope, or when the identity was taken concurrently (the caller then signs in
- * as its owner).
+ * Upgrades the calling guest in place to the verified email/phone (the shared `upgradeGuest`),
+ * with the session and `consumers.v1.upgraded` in the same transaction. Null when the caller is
+ * no longer a guest of this scope (another upgrade won), or when the identity was taken
+ * concurrently (the caller then signs in as its owner).
  */
-async function upgradeGuest(
+async function upgradeGuestWithOtp(
   deps: Deps,
   base: SessionBase,
   scope: { organizationId: string; mode: Mode },
@@ -139,33 +139,20 @@ async function upgradeGuest(
   guestId: string,
   now: Date,
 ): Promise<SessionResponse | null> {
-  const fields =
-    identity.kind === "email" ? { email: identity.value, emailVerifiedAt: now } : { phone: identity.value, phoneVerifiedAt: now };
-  const data: ConsumerUpgradedData = {
-    consumerId: guestId,
-    via: "otp",
-    ...(identity.kind === "email" ? { email: identity.value } : { phone: identity.value }),
-  };
   let revoked: RevokedSession[] = [];
   try {
     const session = await deps.prisma.$transaction(async (tx) => {
-      const { count } = await tx.consumer.updateMany({
-        where: { id: guestId, organizationId: scope.organizationId, mode: scope.mode, kind: "guest" },
-        data: { ...fields, kind: "registered", upgradedAt: now },
+      const upgrade = await upgradeGuest(deps, tx, {
+        guestId,
+        scope,
+        via: "otp",
+        identity:
+          identity.kind === "email" ? { email: identity.value, emailVerifiedAt: now } : { phone: identity.value, phoneVerifiedAt: now },
+        now,
       });
-      if (count !== 1) return null;
-      // The guest's earlier sessions (the calling one too) die with the upgrade.
-      revoked = await revokeGuestSessionsForUpgrade(deps, tx, {
-        consumerId: guestId,
-        organizationId: scope.organizationId,
-        mode: scope.mode,
-      });
-      return issueSession(deps, {
-        ...base,
-        tx,
-        consumer: { id: guestId, kind: "registered", ...fields },
-        extraEvents: [newEvent(EventType.consumerUpgraded, scope, data)],
-      });
+      if (!upgrade) return null;
+      revoked = upgrade.revoked;
+      return issueSession(deps, { ...base, tx, consumer: upgrade.consumer, extraEvents: [upgrade.event] });
     });
     if (session) {
       deps.relay.kick();
