@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Runs migrations, ensures the development organization, then runs every service and the gateway
-// on http://localhost:8080. Ctrl-C stops everything cleanly.
+// on http://localhost:8080. A service that crashes is restarted (with a backoff, announced in the
+// output); Ctrl-C stops everything cleanly.
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { checkInfra } from "./infra.mjs";
 import { GATEWAY, root, SERVICES } from "./services.mjs";
+import { supervise } from "./supervisor.mjs";
 
 if (!(await checkInfra())) process.exit(1);
 
@@ -44,55 +46,54 @@ const perServiceEnv = {
   "consumer-auth": devOrg ? { DEMO_PUBLISHABLE_KEY: devOrg.keys.publishable.test } : {},
 };
 
-const children = new Map();
+// Each service (and the gateway) runs under a supervisor: one that crashes is restarted with a
+// backoff, and the restart is announced, while the others keep running (scripts/supervisor.mjs).
+const supervised = new Map();
 let stopping = false;
 const colors = [36, 35, 33, 32, 34, 31];
+// Fixed development metrics ports (/metrics is not on the public port): 9464 + the service's
+// index, e.g. http://127.0.0.1:9465/metrics for consumer-auth.
+const METRICS_BASE_PORT = 9464;
+// (METRICS_PORT_BASE moves the whole range.)
 function launch(svc, i, extraEnv = {}) {
-  const child = spawn(process.execPath, ["dist/main.js"], {
-    cwd: svc.dir,
-    env: { ...baseEnv, PORT: String(svc.port), ...extraEnv },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
   const tag = `\x1b[${colors[i % colors.length]}m${svc.name.padEnd(20)}\x1b[0m│ `;
-  for (const stream of [child.stdout, child.stderr]) {
-    let buf = "";
-    stream.on("data", (d) => {
-      buf += d;
-      let nl = buf.indexOf("\n");
-      while (nl >= 0) {
-        process.stdout.write(tag + buf.slice(0, nl) + "\n");
-        buf = buf.slice(nl + 1);
-        nl = buf.indexOf("\n");
-      }
+  const start = () => {
+    const child = spawn(process.execPath, ["dist/main.js"], {
+      cwd: svc.dir,
+      env: { ...baseEnv, PORT: String(svc.port), ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-  }
-  child.on("exit", (code, signal) => {
-    children.delete(svc.name);
-    if (!stopping) {
-      console.error(`✖ ${svc.name} exited (${code ?? signal}); stopping everything`);
-      stop(1);
-    } else if (children.size === 0) process.exit(exitCode);
-  });
-  children.set(svc.name, child);
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = "";
+      stream.on("data", (d) => {
+        buf += d;
+        let nl = buf.indexOf("\n");
+        while (nl >= 0) {
+          process.stdout.write(tag + buf.slice(0, nl) + "\n");
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf("\n");
+        }
+      });
+    }
+    return child;
+  };
+  supervised.set(svc.name, supervise({ name: svc.name, start, log: (line) => process.stderr.write(`${tag}${line}\n`) }));
 }
 
 let exitCode = 0;
-function stop(code = 0) {
+async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   exitCode = code;
   console.log("\nstopping services…");
-  for (const c of children.values()) c.kill("SIGTERM");
-  setTimeout(() => {
-    for (const c of children.values()) c.kill("SIGKILL");
-    process.exit(exitCode);
-  }, 15_000).unref();
-  if (children.size === 0) process.exit(exitCode);
+  await Promise.all([...supervised.values()].map((s) => s.stop("SIGTERM")));
+  process.exit(exitCode);
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
-for (const [i, s] of SERVICES.entries()) launch(s, i, perServiceEnv[s.name] ?? {});
+for (const [i, s] of SERVICES.entries())
+  launch(s, i, { METRICS_PORT: String(Number(process.env.METRICS_PORT_BASE ?? METRICS_BASE_PORT) + i), ...(perServiceEnv[s.name] ?? {}) });
 launch(
   GATEWAY,
   SERVICES.length,
@@ -134,9 +135,10 @@ if (!stopping) {
   Consumer SDK demo: http://localhost:${GATEWAY.port}/demo/consumer/`;
   }
   console.log(`
-  ✔ Gateway ready on http://localhost:${GATEWAY.port}  (${SERVICES.map((s) => `${s.name}:${s.port}`).join(", ")})${keys}
+  ✔ Gateway ready on http://localhost:${GATEWAY.port}  (${SERVICES.map((s) => `${s.name}:${s.port}`).join(", ")})
+    metrics: ${SERVICES.map((_s, i) => `http://127.0.0.1:${Number(process.env.METRICS_PORT_BASE ?? METRICS_BASE_PORT) + i}/metrics`).join("  ")}${keys}
 
   Try:  curl -X POST http://localhost:8080/api/v1/auth/guest -H "X-Publishable-Key: <publishable test key>"
-  Ctrl-C stops everything.
+  A service that crashes is restarted with a backoff. Ctrl-C stops everything.
 `);
 }

@@ -17,6 +17,8 @@ export interface Stack {
   operatorToken: string;
   /** Base URL of each started service by name (`admin-key`, `consumer-auth`, …). */
   urls: Record<string, string>;
+  /** Base URL of each started service's metrics listener (`${url}/metrics`; METRICS_PORT). */
+  metricsUrls: Record<string, string>;
   /** Base URL of the gateway ("" when not started). */
   gatewayUrl: string;
   procs: StackProcess[];

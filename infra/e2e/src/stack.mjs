@@ -84,12 +84,15 @@ export async function startStack(opts) {
   const iso = createTestIsolation();
   const operatorToken = `op_${randomBytes(24).toString("hex")}`;
   const urls = {};
+  /** Base URL of each service's metrics listener (METRICS_PORT): `${metricsUrls[name]}/metrics`. */
+  const metricsUrls = {};
   const procs = [];
   const envs = {};
   const stack = {
     iso,
     operatorToken,
     urls,
+    metricsUrls,
     gatewayUrl: "",
     procs,
     /** Everything a process printed (with `keepOutput`), e.g. to assert that no secret was logged. */
@@ -104,7 +107,7 @@ export async function startStack(opts) {
       if (!envs[name]) throw new Error(`${name} is not part of this stack`);
       const port = await freePort();
       const count = procs.filter((p) => p.name.split("#")[0] === name).length;
-      const p = launch(name, { ...envs[name], PORT: String(port) }, opts.keepOutput);
+      const p = launch(name, { ...envs[name], PORT: String(port), METRICS_PORT: String(await freePort()) }, opts.keepOutput);
       p.name = `${name}#${count + 1}`;
       procs.push(p);
       const url = `http://127.0.0.1:${port}`;
@@ -131,11 +134,14 @@ export async function startStack(opts) {
     for (const name of opts.services) {
       const port = await freePort();
       urls[name] = `http://127.0.0.1:${port}`;
+      const metricsPort = await freePort();
+      metricsUrls[name] = `http://127.0.0.1:${metricsPort}`;
       const env = {
         ...base,
         ...iso.env(name),
         LOG_LEVEL: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? "warn",
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         HOST: "127.0.0.1",
         OPERATOR_TOKEN: operatorToken,
         ...(opts.env?.[name] ?? {}),

@@ -6,6 +6,7 @@
  * In production use your own gateway with the same routes (see infra/README.md); this one has no
  * dependencies so it starts instantly.
  */
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 
 /** Base URL of each service; several instances as a comma-separated list. */
@@ -130,6 +131,9 @@ function plainAddress(addr: string | undefined): string {
   return addr.startsWith("::ffff:") && addr.includes(".") ? addr.slice(7) : addr;
 }
 
+/** What a request id from outside may look like (the services accept the same). */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 export interface GatewayOptions {
   targets?: GatewayTargets;
   /** Upstream response timeout (no byte for this long -> 504). */
@@ -170,6 +174,12 @@ export function createGateway(opts: GatewayOptions = {}): http.Server {
   const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
   const server = http.createServer((req, res) => {
+    // Every request gets an id here (or keeps a well-formed one from the client): passed to the
+    // service, which logs it on each line, passes it over NATS, and echoes it back.
+    const incomingId = req.headers["x-request-id"];
+    const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("x-request-id", requestId);
     const url = req.url ?? "/";
     const pathname = url.split("?")[0] ?? "/";
     if (pathname === "/healthz") {

@@ -41,7 +41,7 @@ export interface ServiceCoreOptions<WithRedis extends boolean = true> {
  * opened is closed again before the error is thrown.
  */
 export async function connectServiceCore<WithRedis extends boolean = true>(
-  env: Omit<BaseEnv, Exclude<keyof NatsAuthEnv, "NODE_ENV"> | "NATS_STREAM_REPLICAS"> &
+  env: Omit<BaseEnv, Exclude<keyof NatsAuthEnv, "NODE_ENV"> | "NATS_STREAM_REPLICAS" | "METRICS_PORT" | "SHUTDOWN_DELAY_MS"> &
     Partial<NatsAuthEnv> & { DATABASE_SCHEMA: string; NATS_STREAM_REPLICAS?: number },
   opts: ServiceCoreOptions<WithRedis>,
 ): Promise<ServiceCore<WithRedis>> {

@@ -67,6 +67,18 @@ export const BaseEnv = z.object({
   RATE_LIMIT_IPV6_PREFIX: z.coerce.number().int().min(16).max(128).default(64),
   /** How long a graceful shutdown may wait for in-flight requests before closing anyway. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * After SIGTERM, keep accepting requests this long with /readyz answering 503 before closing the
+   * listener (lets load balancers that poll readiness take the instance out first). 0: at once.
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  /**
+   * Port of the Prometheus `/metrics` listener, separate from the public API port (which does not
+   * answer /metrics) so that only the scraper's network can reach it. Bound to HOST. 0 (the
+   * default, for development and tests where several services share a host) picks a free port
+   * and logs it; deployments set a fixed one (docker-compose and the Kubernetes manifests: 9464).
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 });
 export type BaseEnv = z.infer<typeof BaseEnv>;
 

@@ -1,7 +1,8 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import helmet from "helmet";
+import { accessLog, restoreRequestContext } from "./access-log.js";
 import { refuseHostileInput } from "./hostile-input.js";
-import { ulid } from "./ulid.js";
+import { isDraining } from "./lifecycle.js";
 import { type ErrorFormat, AppError, errorMiddleware } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -24,10 +25,8 @@ export interface HttpAppOptions {
   beforeBody?: Array<{ path: string[]; handler: RequestHandler }>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /**
- * express() + helmet + request ids + access log + metrics + /healthz /readyz /metrics.
+ * express() + helmet + request ids + access log + metrics + /healthz /readyz (503 once draining).
  * Add routers to `app`, then call `finish(format)` to install the 404 and the error middleware.
  */
 export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(format: ErrorFormat): Express } {
@@ -38,29 +37,19 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
   app.set("etag", false);
   app.use(helmet());
 
-  app.use((req, res, next) => {
-    const incoming = req.headers["x-request-id"];
-    req.id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : ulid();
-    res.setHeader("X-Request-Id", req.id);
-    const start = process.hrtime.bigint();
-    res.on("finish", () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = routeLabel(req);
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, seconds);
-      // Only the path, never the query string or headers (they may carry codes or keys).
-      const line = { reqId: req.id, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) };
-      if (res.statusCode >= 500) logger.warn(line, "request");
-      else logger.debug(line, "request");
-    });
-    next();
-  });
+  // Request id, request context, access log and HTTP metrics (see access-log.ts).
+  app.use(accessLog({ logger, metrics }));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
   app.get("/readyz", async (req, res) => {
+    // A draining instance (SIGTERM received) is taken out of the load balancer at once, whatever
+    // its dependencies say; it still answers the requests that reach it meanwhile.
+    if (isDraining()) {
+      res.status(503).json({ status: "draining", checks: {} });
+      return;
+    }
     // The answer says which dependency is down, never why: error messages carry internal hosts,
     // ports and user names. The detail goes to the log.
     const checks: Record<string, "ok" | "unavailable"> = {};
@@ -79,16 +68,15 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
     );
     res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks });
   });
-  app.get("/metrics", async (_req, res) => {
-    res.setHeader("Content-Type", metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  // /metrics is not on the public port: see ops-metrics.ts (METRICS_PORT).
 
   for (const { path, handler } of opts.beforeBody ?? []) app.use(path, handler);
   app.use(express.json({ limit: opts.bodyLimit ?? "64kb", strict: true, type: ["application/json", "application/*+json"] }));
   // NUL, lone surrogates, broken percent-encoding, `__proto__` keys, deep nesting: a 400 before
   // any route runs (see hostile-input.ts).
   app.use(refuseHostileInput());
+  // The body parser calls next() from the request stream's events, outside the request context.
+  app.use(restoreRequestContext);
 
   return {
     app,
@@ -98,12 +86,6 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
       return app;
     },
   };
-}
-
-function routeLabel(req: Request): string {
-  const routePath = (req.route as { path?: string } | undefined)?.path;
-  if (routePath) return `${req.baseUrl}${routePath}`;
-  return "unmatched";
 }
 
 export async function withTimeout<T>(p: Promise<T>, ms: number, message = `timed out after ${ms} ms`): Promise<T> {

@@ -19,3 +19,7 @@ export * from "./ulid.js";
 export * from "./otp-seal.js";
 export * from "./nats-authz.js";
 export * from "./retention.js";
+export * from "./access-log.js";
+export * from "./ops-metrics.js";
+export * from "./request-context.js";
+export * from "./tracing.js";

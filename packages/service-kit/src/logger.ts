@@ -1,4 +1,6 @@
 import { pino, type Logger } from "pino";
+import { currentRequestId } from "./request-context.js";
+import { activeTraceIds } from "./tracing.js";
 
 export type { Logger };
 
@@ -62,6 +64,14 @@ export function createLogger(opts: LoggerOptions): Logger {
       level: opts.level ?? "info",
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       base: { service: opts.name },
+      // Every line written while a request or NATS message is handled carries its request id
+      // (and, with tracing on, the trace and span ids), wherever in the code it is written.
+      mixin() {
+        const reqId = currentRequestId();
+        const trace = activeTraceIds();
+        if (!reqId && !trace) return {};
+        return { ...(reqId ? { reqId } : {}), ...trace };
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     opts.destination ?? pino.destination({ sync: false }),

@@ -4,6 +4,8 @@ export interface Metrics {
   registry: Registry;
   httpRequests: Counter<"method" | "route" | "status">;
   httpDuration: Histogram<"method" | "route" | "status">;
+  /** 429s by the rate limit that refused them (its rule name; see access-log.ts). */
+  rateLimitRefusals: Counter<"limit">;
 }
 
 /** One registry per app instance (tests build many apps in one process). */
@@ -24,5 +26,11 @@ export function createMetrics(service: string, opts: { defaultMetrics?: boolean 
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration };
+  const rateLimitRefusals = new Counter({
+    name: "rate_limit_refusals_total",
+    help: "Requests refused with 429, by the rate limit that refused them",
+    labelNames: ["limit"] as const,
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, rateLimitRefusals };
 }

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { AppError, DependencyUnavailableError } from "./errors.js";
 import type { Redis } from "./redis.js";
+import { currentRequestContext } from "./request-context.js";
 
 export interface RateLimitRule {
   /** Bucket name (part of the Redis key). */
@@ -58,6 +59,9 @@ export class RateLimit {
 
   /** The 429 with `Retry-After` (whole seconds, at least 1) until the window frees a point. */
   private tooMany(res: RateLimiterRes): AppError {
+    // The access log counts the 429 under this limit's name (rate_limit_refusals_total{limit}).
+    const ctx = currentRequestContext();
+    if (ctx) ctx.refusedBy = this.rule.name;
     const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
     return new AppError(429, this.errorCode, "Too many requests. Try again later.", {
       headers: { "Retry-After": String(retryAfter) },

@@ -102,7 +102,7 @@ describe("http app", () => {
     return { app: finish(consumerErrorFormat), logs };
   }
 
-  test("health, readiness with the failing check named (its detail only in the log), metrics", async () => {
+  test("health, readiness with the failing check named (its detail only in the log); no /metrics on the public port", async () => {
     const { app: a, logs } = app();
     expect((await request(a).get("/healthz")).status).toBe(200);
     const ready = await request(a).get("/readyz");
@@ -111,8 +111,10 @@ describe("http app", () => {
     expect(ready.text).not.toMatch(/internal|5432|app_admin|ECONNREFUSED/);
     await new Promise((r) => setTimeout(r, 20));
     expect(logs.text()).toContain("db-primary.internal.example");
+    // /metrics moved to its own port (METRICS_PORT, see ops.test.ts): the public app has none.
     const metrics = await request(a).get("/metrics");
-    expect(metrics.text).toContain("http_requests_total");
+    expect(metrics.status).toBe(404);
+    expect(metrics.text).not.toContain("http_requests_total");
   });
 
   test("bad input is a 400 in the seed format; invalid JSON too", async () => {

@@ -1,5 +1,5 @@
 import { createServer } from "node:http";
-import { installGracefulShutdown, loadEnvOrExit, redactConfig } from "@authplane/service-kit";
+import { installGracefulShutdown, loadEnvOrExit, redactConfig, serveMetrics } from "@authplane/service-kit";
 import { createApp } from "./app.js";
 import { buildDeps, closeDeps } from "./deps.js";
 import { Env } from "./env.js";
@@ -19,11 +19,16 @@ async function main(): Promise<void> {
 
   const app = createApp(deps);
   const server = createServer(app);
+  const metricsServer = await serveMetrics({ metrics: deps.metrics, port: env.METRICS_PORT, host: env.HOST, logger });
   installGracefulShutdown({
     logger,
     server,
     graceMs: env.SHUTDOWN_GRACE_MS,
-    closers: [{ name: "dependencies", close: () => closeDeps(deps) }],
+    delayMs: env.SHUTDOWN_DELAY_MS,
+    closers: [
+      { name: "dependencies", close: () => closeDeps(deps) },
+      { name: "metrics", close: () => metricsServer.close() },
+    ],
   });
   server.listen(env.PORT, env.HOST, () => {
     const addr = server.address();
