@@ -10,10 +10,20 @@ import { root } from "./services.mjs";
 
 if (!(await checkInfra())) process.exit(1);
 
-// The passkey end-to-end test drives Debian's Chromium; install it when missing and we may.
-if (!existsSync("/usr/bin/chromium") && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
-  console.log("\n▶ installing Debian's chromium for the browser end-to-end test");
-  spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"], {
+// The browser end-to-end tests drive Debian's Chromium, the edge test runs Debian's nginx: install
+// them when missing and we may. nginx's package would start a daemon on port 80 where no
+// policy-rc.d forbids it (a machine without Docker's), so one forbids it for the installation.
+const missingPackages = [
+  ["/usr/bin/chromium", "chromium"],
+  ["/usr/sbin/nginx", "nginx"],
+].filter(([bin]) => !existsSync(bin));
+if (missingPackages.length && process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
+  const names = missingPackages.map(([, pkg]) => pkg).join(" ");
+  console.log(`\n▶ installing Debian's ${names} for the end-to-end tests`);
+  const guard = existsSync("/usr/sbin/policy-rc.d")
+    ? ""
+    : "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && trap 'rm -f /usr/sbin/policy-rc.d' EXIT && ";
+  spawnSync("bash", ["-c", `${guard}apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${names} >/dev/null`], {
     stdio: "inherit",
   });
 }
