@@ -22,7 +22,7 @@ import {
   importSealPublicKey,
   type NatsHandles,
   natsSecretVariable,
-  newEvent,
+  newEventId,
   sealOtpCode,
 } from "@authplane/service-kit";
 import { createOrganization, freePort, root, type Stack, startStack } from "../src/stack.mjs";
@@ -324,7 +324,15 @@ describe("rogue clients", () => {
     for (const service of AUTHPLANE_SERVICES.filter((s) => s !== "consumer-auth")) {
       const rogue = await rogueAs(service);
       // A well-formed job, sealed with the right (development) key: only the publisher is wrong.
-      const event = newEvent("otp.v1.requested", { organizationId: "org_forged", mode: "test" }, {}, 2);
+      const event = {
+        id: newEventId(),
+        type: "otp.v1.requested",
+        version: 2,
+        occurredAt: new Date().toISOString(),
+        organizationId: "org_forged",
+        mode: "test",
+        data: {} as Record<string, unknown>,
+      };
       const plain = {
         requestId: `otp_${randomBytes(8).toString("hex")}`,
         channel: "email" as const,
@@ -376,7 +384,15 @@ describe("rogue clients", () => {
     for (const service of AUTHPLANE_SERVICES) {
       const rogue = await rogueAs(service);
       for (const subject of foreign[service]) {
-        const event = newEvent(subject.slice("auth.".length), { organizationId: "org_forged", mode: "live" }, { keyId: "key_x" });
+        const event = {
+          id: newEventId(),
+          type: subject.slice("auth.".length),
+          version: 1,
+          occurredAt: new Date().toISOString(),
+          organizationId: "org_forged",
+          mode: "live",
+          data: { keyId: "key_x" },
+        };
         await expect(rogue.js.publish(subject, JSON.stringify(event), { msgID: event.id })).rejects.toThrow(
           /Permissions Violation for Publish/,
         );

@@ -178,6 +178,16 @@ export const OrganizationEventData = z.object({
 });
 export type OrganizationEventData = z.infer<typeof OrganizationEventData>;
 
+/** Data of `organizations.v1.created`: `settings` are the live mode's, `settingsByMode` both modes'. */
+export const OrganizationCreatedData = OrganizationEventData.extend({ settingsByMode: SettingsByMode }).omit({ mode: true, fields: true });
+export type OrganizationCreatedData = z.infer<typeof OrganizationCreatedData>;
+
+/** Data of `organizations.v1.settings_updated`: one mode's new settings and the fields the request set. */
+export const OrganizationSettingsUpdatedData = OrganizationEventData.extend({ mode: Mode, fields: z.array(SettingsField) }).omit({
+  settingsByMode: true,
+});
+export type OrganizationSettingsUpdatedData = z.infer<typeof OrganizationSettingsUpdatedData>;
+
 /** Data of `keys.v1.created` (never the key). `keys.v1.rotated`/`revoked` carry KeyChangedData. */
 export const KeyCreatedData = z.object({
   keyId: z.string(),

@@ -42,7 +42,7 @@ export const EventType = {
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
-/** Data of `key.rotated` / `key.revoked`: what a key-verification cache needs to drop entries. */
+/** Data of `keys.v1.revoked` (and the base of `keys.v1.rotated`): what a key-verification cache needs to drop entries. */
 export const KeyChangedData = z.object({
   keyId: z.string(),
   organizationId: z.string(),
@@ -52,3 +52,10 @@ export const KeyChangedData = z.object({
   expiresAt: z.string().datetime().nullable(),
 });
 export type KeyChangedData = z.infer<typeof KeyChangedData>;
+
+/** Data of `keys.v1.rotated`: KeyChangedData plus the key issued to replace this one. */
+export const KeyRotatedData = KeyChangedData.extend({
+  /** Id of the new key (its `keys.v1.created` names this key in `replacesKeyId`). */
+  replacedByKeyId: z.string(),
+});
+export type KeyRotatedData = z.infer<typeof KeyRotatedData>;

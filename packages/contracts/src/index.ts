@@ -7,3 +7,5 @@ export * from "./admin.js";
 export * from "./consumer-auth.js";
 export * from "./otp.js";
 export * from "./passkeys.js";
+export * from "./event-catalog.js";
+export * from "./asyncapi.js";

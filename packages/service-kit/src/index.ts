@@ -8,6 +8,7 @@ export * from "./ip-group.js";
 export * from "./key-verifier.js";
 export * from "./lifecycle.js";
 export * from "./logger.js";
+export * from "./lookup.js";
 export * from "./metrics.js";
 export * from "./migrate.js";
 export * from "./nats.js";

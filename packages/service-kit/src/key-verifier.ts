@@ -1,9 +1,18 @@
 import { createHash } from "node:crypto";
-import { EventType, type KeyInvalidReason, KeyVerifyReply, type Subjects, type VerifiedKey } from "@authplane/contracts";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import {
+  EventType,
+  type KeyInvalidReason,
+  type KeyVerifyReply,
+  parseEventMessage,
+  SubjectNames,
+  type Subjects,
+  type VerifiedKey,
+} from "@authplane/contracts";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { LRUCache } from "lru-cache";
 import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { type LookupResult, requestLookup } from "./lookup.js";
 
 export interface KeyVerifierOptions {
   nc: NatsConnection;
@@ -68,28 +77,24 @@ export class KeyVerifier {
 
   start(): void {
     const { nc, subjects } = this.opts;
-    const onKeyChange = (err: Error | null, msg: { json<T>(): T }) => {
+    // Parse with the event catalog, then dispatch. A message that does not parse may have been
+    // about any key: drop the whole cache (the safe side) and log why, never the message.
+    const onEvent = (err: Error | null, msg: Msg) => {
       if (err) return;
-      try {
-        const ev = msg.json<{ data?: { keyId?: string; organizationId?: string } }>();
-        this.dropWhere((r) => r.keyId === ev.data?.keyId);
-      } catch {
+      const parsed = parseEventMessage(msg.data);
+      if (!parsed.success) {
+        this.opts.logger.warn({ subject: msg.subject, reason: parsed.error }, "invalid event: key cache dropped");
         this.clearAll();
+        return;
       }
-    };
-    const onOrgChange = (err: Error | null, msg: { json<T>(): T }) => {
-      if (err) return;
-      try {
-        const ev = msg.json<{ organizationId?: string }>();
-        this.dropWhere((r) => r.organizationId === ev.organizationId);
-      } catch {
-        this.clearAll();
-      }
+      const ev = parsed.event;
+      if (ev.type === EventType.keyRotated || ev.type === EventType.keyRevoked) this.dropWhere((r) => r.keyId === ev.data.keyId);
+      else if (ev.type === EventType.organizationSettingsUpdated) this.dropWhere((r) => r.organizationId === ev.data.organizationId);
     };
     this.subs = [
-      nc.subscribe(subjects.event(EventType.keyRotated), { callback: onKeyChange }),
-      nc.subscribe(subjects.event(EventType.keyRevoked), { callback: onKeyChange }),
-      nc.subscribe(subjects.event(EventType.organizationSettingsUpdated), { callback: onOrgChange }),
+      nc.subscribe(subjects.event(EventType.keyRotated), { callback: onEvent }),
+      nc.subscribe(subjects.event(EventType.keyRevoked), { callback: onEvent }),
+      nc.subscribe(subjects.event(EventType.organizationSettingsUpdated), { callback: onEvent }),
     ];
     void (async () => {
       for await (const s of nc.status()) {
@@ -146,15 +151,20 @@ export class KeyVerifier {
   }
 
   private async ask(key: string): Promise<KeyVerifyReply> {
+    const { nc, subjects, logger } = this.opts;
+    let result: LookupResult<typeof SubjectNames.keysVerify>;
     try {
-      const msg = await this.opts.nc.request(this.opts.subjects.keysVerify, JSON.stringify({ key }), {
-        timeout: this.opts.requestTimeoutMs ?? 2_000,
-      });
-      return KeyVerifyReply.parse(msg.json());
+      result = await requestLookup(nc, subjects, SubjectNames.keysVerify, { key }, this.opts.requestTimeoutMs ?? 2_000);
     } catch (err) {
-      this.opts.logger.warn({ err: (err as Error).message }, "keys.v1.verify failed");
+      logger.warn({ err: (err as Error).message }, "keys.v1.verify failed");
       throw new DependencyUnavailableError("nats", err);
     }
+    if (!result.ok) {
+      // Never the request or the reply: the request carries the key.
+      logger.warn({ reason: result.reason }, "keys.v1.verify failed");
+      throw new DependencyUnavailableError("nats");
+    }
+    return result.reply;
   }
 
   private dropWhere(pred: (r: VerifiedKey) => boolean): void {

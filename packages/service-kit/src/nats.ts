@@ -18,7 +18,18 @@ import {
   type NatsConnection,
   nkeyAuthenticator,
 } from "@nats-io/transport-node";
-import type { EventEnvelope, Mode, Subjects } from "@authplane/contracts";
+import {
+  type AuthEvent,
+  type CatalogEvent,
+  type CatalogEventType,
+  catalogEntry,
+  EventCatalog,
+  type EventDataInputOf,
+  type EventDataOf,
+  type EventVersionOf,
+  type Mode,
+  type Subjects,
+} from "@authplane/contracts";
 import type { NatsAuthEnv } from "./env.js";
 import { ulid } from "./ulid.js";
 
@@ -137,28 +148,65 @@ export async function connectJetStream(servers: string, name: string, opts: Conn
   return { nc, js, jsm };
 }
 
-/** Builds an event envelope with a fresh `evt_` id. */
-export function newEvent(
-  type: string,
+/** A fresh event id (`evt_` + ULID), for a publisher that needs the id before the data (sealing). */
+export function newEventId(): string {
+  return `evt_${ulid()}`;
+}
+
+export interface NewEventOptions<V extends number> {
+  /** Envelope version; needed only when the catalog has several versions of the type. */
+  version?: V;
+  /** The event id, when the data is bound to it (default: a fresh `newEventId()`). */
+  id?: string;
+}
+
+/**
+ * Builds the envelope of a catalogued event (`@authplane/contracts` EventCatalog): `data` is typed
+ * by the catalog and parsed with its schema here, so a publisher that drifts from the contract
+ * fails typecheck, and at the latest fails here, before the event reaches the outbox or NATS
+ * (inside the writing transaction: the change rolls back with it). The parsed `data` is published
+ * (defaults applied, unknown fields dropped). Throws EventContractError.
+ */
+export function newEvent<T extends CatalogEventType, V extends EventVersionOf<T> = EventVersionOf<T>>(
+  type: T,
   scope: { organizationId: string | null; mode: Mode | null },
-  data: Record<string, unknown>,
-  version = 1,
-): EventEnvelope {
+  data: EventDataInputOf<T, V>,
+  opts: NewEventOptions<V> = {},
+): CatalogEvent<T, V> {
+  const version = opts.version ?? onlyVersion(type);
+  const entry = catalogEntry(type, version);
+  if (!entry) throw new EventContractError(`${type} version ${version} is not in the event catalog`);
+  const parsed = entry.data.safeParse(data);
+  // Issue paths and codes only: data may hold something that must not reach a log (a sealed code, an email).
+  if (!parsed.success)
+    throw new EventContractError(`${type} v${version}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.code}`).join("; ")}`);
   return {
-    id: `evt_${ulid()}`,
+    id: opts.id ?? newEventId(),
     type,
-    version,
+    version: version as V,
     occurredAt: new Date().toISOString(),
     organizationId: scope.organizationId,
     mode: scope.mode,
-    data,
+    data: parsed.data as EventDataOf<T, V>,
   };
+}
+
+/** A publisher built an event its contract refuses (a bug: the write it belongs to fails). */
+export class EventContractError extends Error {
+  override readonly name = "EventContractError";
+}
+
+function onlyVersion(type: CatalogEventType): number {
+  if (!Object.hasOwn(EventCatalog, type)) throw new EventContractError(`${String(type).slice(0, 100)} is not in the event catalog`);
+  const versions = Object.keys(EventCatalog[type]).map(Number);
+  if (versions.length !== 1 || versions[0] === undefined) throw new EventContractError(`${type} has several versions: pass one`);
+  return versions[0];
 }
 
 /**
  * Publishes an event directly to JetStream and waits for the ack (for events not tied to a
  * Postgres write; those go through the outbox). The event id is the message id (de-duplication).
  */
-export async function publishEvent(js: JetStreamClient, subjects: Subjects, event: EventEnvelope): Promise<void> {
+export async function publishEvent(js: JetStreamClient, subjects: Subjects, event: AuthEvent): Promise<void> {
   await js.publish(subjects.event(event.type), JSON.stringify(event), { msgID: event.id, timeout: 3_000 });
 }

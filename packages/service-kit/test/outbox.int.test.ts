@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { EventEnvelope } from "@authplane/contracts";
 import pino from "pino";
-import { connectJetStream, ensureEventStream, newEvent, type NatsHandles } from "../src/nats.js";
+import { connectJetStream, ensureEventStream, type NatsHandles, newEventId } from "../src/nats.js";
 import { OUTBOX_TABLE_SQL, OutboxRelay } from "../src/outbox.js";
 import { createPgPool, type PgPool } from "../src/postgres.js";
 import { createTestIsolation } from "../src/testing/index.js";
@@ -11,6 +11,18 @@ const schema = iso.schema("kit_outbox");
 let pool: PgPool;
 let nats: NatsHandles;
 const logger = pino({ level: "silent" });
+
+/**
+ * An envelope of a made-up type: the relay moves any envelope, whatever its type (the catalog's
+ * `newEvent` only builds catalogued ones).
+ */
+function newEvent(
+  type: string,
+  scope: { organizationId: string | null; mode: "live" | "test" | null },
+  data: Record<string, unknown>,
+): EventEnvelope {
+  return { id: newEventId(), type, version: 1, occurredAt: new Date().toISOString(), ...scope, data };
+}
 
 beforeAll(async () => {
   pool = createPgPool(iso.databaseUrl, schema, 4);

@@ -1,5 +1,5 @@
-import { KeyVerifyRequest, type KeyVerifyReply, type OrgGetReply, OrgGetRequest, type Subjects } from "@authplane/contracts";
-import type { Logger, NatsConnection } from "@authplane/service-kit";
+import { LookupCatalog, type LookupName, type LookupUnavailableReply, SubjectNames, type Subjects } from "@authplane/contracts";
+import type { Logger, LookupReply, NatsConnection } from "@authplane/service-kit";
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { getOrganization } from "../usecases/get-organization.js";
@@ -16,13 +16,14 @@ export interface RespondersOptions {
 }
 
 /**
- * Answers `keys.v1.verify` and `orgs.v1.get`. A malformed request is answered "not valid"/"not
+ * Answers `keys.v1.verify` and `orgs.v1.get`, parsing each request and typing each reply with the
+ * lookup catalog (the requesters parse the replies with the same schemas). A malformed request is answered "not valid"/"not
  * found"; a database fault is answered with an `{error}` body that is neither reply shape, so the
  * caller fails fast (503) instead of waiting for its request timeout.
  */
 export function startResponders(opts: RespondersOptions): Subscription[] {
   const { nc, subjects, prisma, logger } = opts;
-  const answer = (msg: Msg, body: unknown) => {
+  const answer = <N extends LookupName>(msg: Msg, _lookup: N, body: LookupReply<N> | LookupUnavailableReply) => {
     try {
       msg.respond(JSON.stringify(body));
     } catch (err) {
@@ -35,20 +36,15 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
     callback: (err, msg) => {
       if (err) return;
       void (async () => {
-        let parsed: KeyVerifyRequest | null = null;
+        const req = LookupCatalog[SubjectNames.keysVerify].request.safeParse(safeJson(msg));
+        if (!req.success) return answer(msg, SubjectNames.keysVerify, { valid: false });
         try {
-          parsed = KeyVerifyRequest.parse(msg.json());
-        } catch {
-          /* malformed: not valid */
-        }
-        if (!parsed) return answer(msg, { valid: false } satisfies KeyVerifyReply);
-        try {
-          const checked = await checkApiKey(prisma, parsed.key);
-          answer(msg, checked.ok ? checked.verified.reply : ({ valid: false, reason: checked.reason } satisfies KeyVerifyReply));
+          const checked = await checkApiKey(prisma, req.data.key);
+          answer(msg, SubjectNames.keysVerify, checked.ok ? checked.verified.reply : { valid: false, reason: checked.reason });
         } catch (e) {
           // Never log the request: it carries the key.
           logger.warn({ err: (e as Error).message }, "keys.v1.verify: lookup failed");
-          answer(msg, { error: "unavailable" });
+          answer(msg, SubjectNames.keysVerify, { error: "unavailable" });
         }
       })();
     },
@@ -59,19 +55,20 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
     callback: (err, msg) => {
       if (err) return;
       void (async () => {
-        const req = OrgGetRequest.safeParse(safeJson(msg));
-        if (!req.success) return answer(msg, { found: false } satisfies OrgGetReply);
+        const req = LookupCatalog[SubjectNames.orgGet].request.safeParse(safeJson(msg));
+        if (!req.success) return answer(msg, SubjectNames.orgGet, { found: false });
         try {
           const org = await getOrganization(prisma, req.data.organizationId);
           // `settings` are the requested mode's (default live, as before settings were per mode).
           const mode = req.data.mode ?? "live";
-          const reply: OrgGetReply = org
-            ? { found: true, organization: { id: org.id, name: org.name }, settings: org.settingsByMode[mode] }
-            : { found: false };
-          answer(msg, reply);
+          answer(
+            msg,
+            SubjectNames.orgGet,
+            org ? { found: true, organization: { id: org.id, name: org.name }, settings: org.settingsByMode[mode] } : { found: false },
+          );
         } catch (e) {
           logger.warn({ err: (e as Error).message }, "orgs.v1.get: lookup failed");
-          answer(msg, { error: "unavailable" });
+          answer(msg, SubjectNames.orgGet, { error: "unavailable" });
         }
       })();
     },

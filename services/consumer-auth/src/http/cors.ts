@@ -1,5 +1,14 @@
-import { type Mode, type OrganizationSettings, OrgGetReply } from "@authplane/contracts";
-import { type CorsOptions, corsEcho, corsPreflight, crossOrigin, DependencyUnavailableError, refuseOrigin } from "@authplane/service-kit";
+import { type Mode, type OrganizationSettings, SubjectNames } from "@authplane/contracts";
+import {
+  type CorsOptions,
+  corsEcho,
+  corsPreflight,
+  crossOrigin,
+  DependencyUnavailableError,
+  type LookupResult,
+  refuseOrigin,
+  requestLookup,
+} from "@authplane/service-kit";
 import type { Request, RequestHandler, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
@@ -46,16 +55,14 @@ export async function organizationSettings(
   deps: Pick<AppDeps, "nc" | "subjects" | "logger">,
   scope: { organizationId: string; mode: Mode },
 ): Promise<OrganizationSettings | null> {
-  let reply: unknown;
+  let result: LookupResult<typeof SubjectNames.orgGet>;
   try {
-    const msg = await deps.nc.request(deps.subjects.orgGet, JSON.stringify(scope), { timeout: 2_000 });
-    reply = msg.json();
+    result = await requestLookup(deps.nc, deps.subjects, SubjectNames.orgGet, scope);
   } catch (err) {
     deps.logger.warn({ err: (err as Error).message }, "orgs.v1.get failed");
     throw new DependencyUnavailableError("nats", err);
   }
-  const parsed = OrgGetReply.safeParse(reply);
   // `{error: "unavailable"}`: admin-key could not read its database.
-  if (!parsed.success) throw new DependencyUnavailableError("postgres");
-  return parsed.data.found ? parsed.data.settings : null;
+  if (!result.ok) throw new DependencyUnavailableError("postgres");
+  return result.reply.found ? result.reply.settings : null;
 }

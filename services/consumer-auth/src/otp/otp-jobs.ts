@@ -1,11 +1,12 @@
 import type { KeyObject } from "node:crypto";
-import { type EventEnvelope, OTP_REQUESTED_TYPE, OTP_REQUESTED_VERSION, type OtpRequestedData, type Subjects } from "@authplane/contracts";
+import { type CatalogEvent, OTP_REQUESTED_TYPE, OTP_REQUESTED_VERSION, type OtpRequestedData, type Subjects } from "@authplane/contracts";
 import {
   DependencyUnavailableError,
   ensureStream,
   type JetStreamClient,
   type JetStreamManager,
   newEvent,
+  newEventId,
   sealOtpCode,
 } from "@authplane/service-kit";
 import type { OtpScope } from "./code-store.js";
@@ -54,19 +55,19 @@ export class OtpJobPublisher {
   }
 
   /** Builds the envelope (code sealed) and publishes it with its id as the message id; returns the envelope. */
-  async publish(scope: OtpScope, input: OtpJobInput): Promise<EventEnvelope> {
+  async publish(scope: OtpScope, input: OtpJobInput): Promise<CatalogEvent<typeof OTP_REQUESTED_TYPE>> {
     const { code, ...rest } = input;
-    const event = newEvent(OTP_REQUESTED_TYPE, scope, {}, OTP_REQUESTED_VERSION);
+    // The code is sealed to the event id, so the id comes first.
+    const id = newEventId();
     const sealedCode = sealOtpCode(code, this.opts.sealPublicKey, {
-      eventId: event.id,
+      eventId: id,
       organizationId: scope.organizationId,
       mode: scope.mode,
       requestId: rest.requestId,
       channel: rest.channel,
       to: rest.to,
     });
-    const data: OtpRequestedData = { ...rest, sealedCode };
-    event.data = data;
+    const event = newEvent(OTP_REQUESTED_TYPE, scope, { ...rest, sealedCode }, { version: OTP_REQUESTED_VERSION, id });
     try {
       await this.ensureStream();
       await this.opts.js.publish(this.opts.subjects.otpRequested, JSON.stringify(event), {

@@ -1,4 +1,4 @@
-import { EventEnvelope, OTP_REQUESTED_TYPE, OTP_REQUESTED_VERSION, OtpRequestedData, type Subjects } from "@authplane/contracts";
+import { OTP_REQUESTED_TYPE, parseEventMessage, type Subjects } from "@authplane/contracts";
 import { AckPolicy, ensureStream, type JetStreamClient, type JetStreamManager, type Logger, nanos } from "@authplane/service-kit";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { DeliveryDecision, DeliveryJob } from "../usecases/deliver-otp.js";
@@ -144,13 +144,15 @@ export class OtpRequestedConsumer {
 
   private async process(msg: JsMsg): Promise<void> {
     const { logger } = this.opts;
-    const job = parseJob(msg);
-    if (!job) {
-      // Never log the content: it may hold a code. Seq and subject identify it.
-      logger.warn({ seq: msg.seq, subject: msg.subject }, "discarding an otp job that does not match the contract");
+    const parsed = parseJob(msg);
+    if ("error" in parsed) {
+      // Never log the content: it may hold a code. Seq and subject identify it; the reason names
+      // the failing fields and rules only.
+      logger.warn({ seq: msg.seq, subject: msg.subject, reason: parsed.error }, "discarding an otp job that does not match the contract");
       msg.term("invalid otp.v1.requested message");
       return;
     }
+    const { job } = parsed;
     const heartbeatMs = Math.max(200, ((this.opts.backoffSeconds[0] ?? 30) * 1000) / 3);
     const heartbeat = setInterval(() => msg.working(), heartbeatMs);
     try {
@@ -167,19 +169,16 @@ export class OtpRequestedConsumer {
   }
 }
 
-function parseJob(msg: JsMsg): DeliveryJob | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(msg.data));
-  } catch {
-    return null;
-  }
-  const envelope = EventEnvelope.safeParse(raw);
-  // Version 1 jobs carried the code in clear: refused (only sealed jobs are delivered).
-  if (!envelope.success || envelope.data.type !== OTP_REQUESTED_TYPE || envelope.data.version !== OTP_REQUESTED_VERSION) return null;
-  const data = OtpRequestedData.safeParse(envelope.data.data);
-  if (!data.success) return null;
-  return { envelope: envelope.data, data: data.data, deliveryCount: msg.info.deliveryCount };
+/**
+ * The job in a message, parsed with the event catalog (envelope, then `data`), or why not. Only
+ * envelope version 2 is catalogued: version 1 jobs carried the code in clear and are refused.
+ */
+function parseJob(msg: JsMsg): { job: DeliveryJob } | { error: string } {
+  const parsed = parseEventMessage(msg.data);
+  if (!parsed.success) return { error: parsed.error };
+  const event = parsed.event;
+  if (event.type !== OTP_REQUESTED_TYPE) return { error: `unexpected type ${event.type}` };
+  return { job: { envelope: event, data: event.data, deliveryCount: msg.info.deliveryCount } };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,7 +5,7 @@ import {
   DEV_OTP_SEAL_KEYS,
   ensureStream,
   importSealPublicKey,
-  newEvent,
+  newEventId,
   type PgPool,
   sealOtpCode,
 } from "@authplane/service-kit";
@@ -51,7 +51,15 @@ export function otpJob(
     organizationName: "Acme",
     ...rest,
   };
-  const env = newEvent(OTP_REQUESTED_TYPE, { organizationId: ORG_ID, mode }, {}, OTP_REQUESTED_VERSION);
+  // Built by hand, not with newEvent: overrides may make a job the contract refuses on purpose.
+  const env = {
+    id: newEventId(),
+    type: OTP_REQUESTED_TYPE,
+    version: OTP_REQUESTED_VERSION,
+    occurredAt: new Date().toISOString(),
+    organizationId: ORG_ID,
+    mode,
+  };
   const sealedCode = sealOtpCode(code, importSealPublicKey(sealTo), {
     eventId: env.id,
     organizationId: env.organizationId,
