@@ -44,9 +44,10 @@ const SERVICES: Record<string, Schema> = {
   "webauthn-credential": WebauthnCredentialEnv,
 };
 /**
- * After the HTTP drain (SHUTDOWN_GRACE_MS) every service closes its NATS connection with a bounded
- * drain (`withTimeout(nc.drain(), 5_000)` in each service's closers), and otp-delivery first lets
- * the sends in hand finish (each bounded by DELIVERY_SEND_TIMEOUT_MS).
+ * After SIGTERM a service keeps serving SHUTDOWN_DELAY_MS (readiness 503), drains HTTP for up to
+ * SHUTDOWN_GRACE_MS (packages/service-kit/src/lifecycle.ts), then closes its NATS connection with
+ * a drain bounded at 5 s (`withTimeout(nc.drain(), 5_000)`: service-kit core.ts, otp-delivery
+ * service.ts); otp-delivery first lets the sends in hand finish (each bounded by DELIVERY_SEND_TIMEOUT_MS).
  */
 const NATS_DRAIN_SECONDS = 5;
 
@@ -319,11 +320,12 @@ describe("probes, ports and shutdown", () => {
       const container = spec?.containers[0];
       const env = parseEnv(SERVICES[service] as Schema, containerEnv(prodObjects, container).env) as {
         SHUTDOWN_GRACE_MS: number;
+        SHUTDOWN_DELAY_MS: number;
         DELIVERY_SEND_TIMEOUT_MS?: number;
       };
       const [cmd, seconds] = container.lifecycle.preStop.exec.command as [string, string];
       expect(cmd).toBe("sleep");
-      const drain = env.SHUTDOWN_GRACE_MS / 1000 + (env.DELIVERY_SEND_TIMEOUT_MS ?? 0) / 1000 + NATS_DRAIN_SECONDS;
+      const drain = (env.SHUTDOWN_DELAY_MS + env.SHUTDOWN_GRACE_MS + (env.DELIVERY_SEND_TIMEOUT_MS ?? 0)) / 1000 + NATS_DRAIN_SECONDS;
       expect({ service, enough: spec?.terminationGracePeriodSeconds > Number(seconds) + drain }).toEqual({ service, enough: true });
     }
     const nats = podSpec(find(prodObjects, "StatefulSet", "nats"));
@@ -410,7 +412,7 @@ describe("NetworkPolicies", () => {
     expect(deny.map((p) => [...p.spec.policyTypes].sort())).toEqual([["Egress", "Ingress"]]);
   });
 
-  it("only the edge reaches the services' HTTP ports; otp-delivery's (health, metrics) is reached by nobody", () => {
+  it("only the edge reaches the services' HTTP ports; otp-delivery's is reached by nobody (its /dev/ is never routed)", () => {
     const ports: Record<string, number> = {};
     for (const service of Object.keys(SERVICES))
       ports[service] = find(prodObjects, "Deployment", service).spec.template.spec.containers[0].ports[0].containerPort;
@@ -424,6 +426,24 @@ describe("NetworkPolicies", () => {
       expect(allowedOut("edge", service, ports[service] as number)).toBe(true);
     expect(allowedOut("edge", "otp-delivery", ports["otp-delivery"] as number)).toBe(false);
     expect(allowedOut("edge", "nats", 4222)).toBe(false);
+  });
+
+  it("the metrics ports are reached by Prometheus (another namespace) only, never through the edge", () => {
+    for (const service of Object.keys(SERVICES)) {
+      const container = find(prodObjects, "Deployment", service).spec.template.spec.containers[0];
+      const metrics = container.ports.find((p: { name: string }) => p.name === "metrics").containerPort;
+      const { env } = containerEnv(prodObjects, container);
+      expect((parseEnv(SERVICES[service] as Schema, env) as { METRICS_PORT: number }).METRICS_PORT).toBe(metrics);
+      expect({ service, peers: allowedIn(service, metrics) }).toEqual({ service, peers: ["outside"] });
+      expect(allowedOut("edge", service, metrics)).toBe(false);
+    }
+    const scrape = policies().find((p) => p.metadata.name === "services-metrics-from-prometheus");
+    expect(scrape?.spec.ingress[0].from).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+      },
+    ]);
   });
 
   it("the services reach NATS, Postgres and Redis; NATS takes clients from the services only and routes from its peers", () => {
