@@ -27,6 +27,7 @@ import {
 } from "@authplane/service-kit";
 import { Env as WebauthnCredentialEnv } from "@authplane/webauthn-credential";
 import request from "supertest";
+import { renderTemplate, TEMPLATE_PATH, templateVariables } from "../../nginx/render.mjs";
 import { type K8sObject, podContainers, podSpec, render, type Untyped } from "./kustomize.js";
 import { strictFieldErrors } from "./strict-fields.js";
 
@@ -459,6 +460,74 @@ describe("NetworkPolicies", () => {
     expect(allowedOut("nats", "nats", 6222)).toBe(true);
     // Only otp-delivery reaches mail and SMS providers.
     expect(Object.keys(SERVICES).filter((s) => allowedOut(s, "outside", 587) && allowedOut(s, "outside", 443))).toEqual(["otp-delivery"]);
+  });
+});
+
+describe("references", () => {
+  it("every ConfigMap, Secret and key a pod of the overlay uses exists", () => {
+    const missing: string[] = [];
+    const has = (kind: string, name: string, key?: string) => {
+      const obj = prodObjects.find((o) => o.kind === kind && o.metadata.name === name);
+      if (!obj) missing.push(`${kind} ${name}`);
+      else if (key !== undefined && !(key in (obj.data ?? {}))) missing.push(`${kind} ${name} key ${key}`);
+    };
+    for (const { obj } of workloads(prodObjects)) {
+      for (const c of podContainers(obj)) {
+        for (const e of c.envFrom ?? []) {
+          if (e.configMapRef) has("ConfigMap", e.configMapRef.name);
+          if (e.secretRef) has("Secret", e.secretRef.name);
+        }
+        for (const e of c.env ?? []) {
+          if (e.valueFrom?.configMapKeyRef) has("ConfigMap", e.valueFrom.configMapKeyRef.name, e.valueFrom.configMapKeyRef.key);
+          if (e.valueFrom?.secretKeyRef) has("Secret", e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+        }
+      }
+      for (const v of podSpec(obj)?.volumes ?? []) {
+        if (v.configMap) has("ConfigMap", v.configMap.name);
+        for (const src of v.projected?.sources ?? [])
+          for (const item of src.configMap?.items ?? []) has("ConfigMap", src.configMap.name, item.key);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe("edge (nginx)", () => {
+  it("runs infra/nginx/authplane.conf.template, with every template variable set and the upstreams at the services' Services", () => {
+    const edge = find(prodObjects, "Deployment", "edge");
+    const spec = podSpec(edge);
+    const container = spec?.containers[0];
+    const templates = spec?.volumes.find((v: { name: string }) => v.name === "templates");
+    expect(container.volumeMounts).toEqual(expect.arrayContaining([{ name: "templates", mountPath: "/etc/nginx/templates" }]));
+    // The file itself, not a copy.
+    const template = readFileSync(TEMPLATE_PATH, "utf8");
+    expect(find(prodObjects, "ConfigMap", templates.configMap.name).data).toEqual({ "authplane.conf.template": template });
+
+    const { env } = containerEnv(prodObjects, container);
+    // The image's envsubst substitutes only variables that are set (render.mjs's defaults do not
+    // apply there): every one the template uses must be in the Deployment.
+    expect(templateVariables(template).filter((name) => env[name] === undefined)).toEqual([]);
+    expect(renderTemplate(env)).not.toMatch(/\$\{[A-Z]/);
+    // The rendered file goes to a writable conf.d (the root filesystem is read-only).
+    const confDir = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === env.NGINX_ENVSUBST_OUTPUT_DIR);
+    expect(spec?.volumes.find((v: { name: string }) => v.name === confDir?.name)?.emptyDir).toBeDefined();
+
+    const http = container.ports.find((p: { name: string }) => p.name === "http").containerPort;
+    expect(Number(env.EDGE_LISTEN)).toBe(http);
+    for (const [variable, service] of [
+      ["CONSUMER_AUTH_UPSTREAM", "consumer-auth"],
+      ["ADMIN_KEY_UPSTREAM", "admin-key"],
+      ["WEBAUTHN_CREDENTIAL_UPSTREAM", "webauthn-credential"],
+    ] as const) {
+      const svc = find(prodObjects, "Service", service);
+      expect(env[variable]).toBe(`${service}:${svc.spec.ports[0].port}`);
+    }
+    // Its probes use the /healthz nginx answers itself.
+    expect(template).toMatch(/location = \/healthz \{/);
+    expect([container.livenessProbe.httpGet, container.readinessProbe.httpGet]).toEqual([
+      { path: "/healthz", port: "http" },
+      { path: "/healthz", port: "http" },
+    ]);
   });
 });
 
