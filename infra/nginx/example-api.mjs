@@ -25,6 +25,18 @@ export function createExampleApi(opts = {}) {
     req.resume();
     const pathname = (req.url ?? "/").split("?")[0] ?? "/";
     const m = ENTER.exec(pathname);
+    // Browsers on other origins (the consumer SDK) may call it: bearer tokens, no cookies, so any
+    // origin may read the answers. The preflight reaches it without an identity (see the template).
+    const origin = req.headers.origin;
+    if (origin) res.setHeader("access-control-allow-origin", origin);
+    if (req.method === "OPTIONS" && m) {
+      res.writeHead(204, {
+        "access-control-allow-methods": "POST",
+        "access-control-allow-headers": "authorization, x-publishable-key, content-type",
+        "access-control-max-age": "600",
+      });
+      return res.end();
+    }
     if (!m) return send(res, 404, { error: "not_found", message: "No such queue endpoint." });
     if (req.method !== "POST") return send(res, 405, { error: "method_not_allowed", message: "Use POST." });
     // Set by nginx from the token check, whatever the client sent: the API believes them.
