@@ -14,7 +14,11 @@ import { parseAllDocuments } from "yaml";
 /** A part of a manifest: untyped YAML until validated. */
 // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML until validated
 export type Untyped = Record<string, any>;
-export type K8sObject = Untyped & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+export type K8sObject = Untyped & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 
 export interface RenderOptions {
   /** Contents to read instead of the file at an absolute path (e.g. secrets written to a temp folder). */

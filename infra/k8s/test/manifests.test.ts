@@ -463,6 +463,30 @@ describe("NetworkPolicies", () => {
   });
 });
 
+describe("Pod Security", () => {
+  it("every pod meets the `restricted` level the namespace enforces (the API server would refuse it otherwise)", () => {
+    expect(find(prodObjects, "Namespace", "authplane").metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    const problems: string[] = [];
+    for (const { name, obj } of workloads(prodObjects)) {
+      const pod = podSpec(obj)?.securityContext ?? {};
+      for (const c of podContainers(obj)) {
+        const sc = c.securityContext ?? {};
+        const where = `${name}/${c.name}`;
+        if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push(`${where}: runAsNonRoot`);
+        if ((sc.runAsUser ?? pod.runAsUser) === 0) problems.push(`${where}: runAsUser 0`);
+        if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation`);
+        if (!sc.capabilities?.drop?.includes("ALL") || (sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE"))
+          problems.push(`${where}: capabilities`);
+        if (!["RuntimeDefault", "Localhost"].includes((sc.seccompProfile ?? pod.seccompProfile)?.type))
+          problems.push(`${where}: seccompProfile`);
+        if (sc.privileged) problems.push(`${where}: privileged`);
+      }
+      for (const v of podSpec(obj)?.volumes ?? []) if (v.hostPath) problems.push(`${name}: hostPath volume ${v.name}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
 describe("references", () => {
   it("every ConfigMap, Secret and key a pod of the overlay uses exists", () => {
     const missing: string[] = [];
