@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { createGateway, gatewayErrorBody, ROUTE_PREFIXES, serviceOf } from "../../gateway/src/main.js";
 import { createExampleApi } from "../../nginx/example-api.mjs";
@@ -76,6 +76,24 @@ function call(base: string, method: string, path: string, opts: CallOptions = {}
 /** A failing assertion on a reply says what the server answered. */
 function expectStatus(r: Reply, status: number): void {
   if (r.status !== status) throw new Error(`expected HTTP ${status}, got ${r.status}: ${r.text.slice(0, 500)}`);
+}
+
+/** Sends `text` as it is on a new connection; the status code and the body of the answer. */
+function rawCall(base: string, text: string): Promise<{ status: number; body: string }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => socket.end(text));
+    let out = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d) => {
+      out += d;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", ...rest] = out.split("\r\n\r\n");
+      resolve({ status: Number(head.split(" ")[1]), body: rest.join("\r\n\r\n") });
+    });
+  });
 }
 
 async function listen(server: http.Server): Promise<string> {
@@ -497,6 +515,34 @@ describe("the nginx template routes exactly like the development gateway", () =>
       expect([path, viaNginx.status]).toEqual([path, 400]);
       expect(viaNginx.json).toEqual(gatewayErrorBody(path, "bad_request", "Malformed request path."));
       expect(viaNginx.json).toEqual(viaGateway.json);
+    }
+  });
+
+  test("requests nginx cannot read or will not pass on: JSON errors in the path's format, never nginx's HTML", async () => {
+    const seed000 = (error: string, message: string) => ({ error, message });
+    const wrapped = (message: string) => ({ result: null, errors: [{ code: "InvalidInput", message }] });
+    const cases: Array<[string, number, unknown]> = [
+      [
+        "TRACE /api/v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        405,
+        seed000("method_not_allowed", "This method is not allowed."),
+      ],
+      [
+        `GET /api/v1/keys HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(9_000)}\r\nConnection: close\r\n\r\n`,
+        400,
+        seed000("bad_request", "The request could not be read."),
+      ],
+      ["GET /credential/find HTTP/1.1\r\nConnection: close\r\n\r\n", 400, wrapped("The request could not be read.")],
+      ["NOT AN HTTP REQUEST\r\n\r\n", 400, wrapped("The request could not be read.")],
+      [
+        `GET /credential/${"a".repeat(9_000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        414,
+        wrapped("The request path is too long."),
+      ],
+    ];
+    for (const [text, status, body] of cases) {
+      const r = await rawCall(edge.url, text);
+      expect([text.slice(0, 30), r.status, JSON.parse(r.body)]).toEqual([text.slice(0, 30), status, body]);
     }
   });
 
