@@ -3,11 +3,12 @@
  * path. It appends the client address to X-Forwarded-For (the services trust it from loopback
  * only), and adds X-Forwarded-Proto/Host. Each service's variable may list several instances,
  * comma-separated: requests go round-robin, and one refusing connections is skipped for the next.
- * In production use your own gateway with the same routes (see infra/README.md); this one has no
- * dependencies so it starts instantly.
+ * In production use your own gateway with the same routes (see infra/README.md). Its only import
+ * is service-kit's dependency-free OpenAPI module (merge and reference page), so it starts instantly.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import { mergeOpenApiDocuments, type OpenApiDocument, renderDocsHtml } from "@authplane/service-kit/openapi-document";
 
 /** Base URL of each service; several instances as a comma-separated list. */
 export interface GatewayTargets {
@@ -134,6 +135,54 @@ function plainAddress(addr: string | undefined): string {
 /** What a request id from outside may look like (the services accept the same). */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+const SERVICE_NAMES: Record<keyof GatewayTargets, string> = {
+  consumer: "consumer-auth",
+  admin: "admin-key",
+  otp: "otp-delivery",
+  webauthn: "webauthn-credential",
+};
+
+/**
+ * The merged OpenAPI document of everything this gateway routes: each service's own
+ * `/openapi.json` (the services stay the source), keeping of each only the paths the gateway sends
+ * to that service (so a service's /healthz or /openapi.json is not claimed). A service that does
+ * not answer (down, or without a document) is left out and named in the description.
+ */
+export async function mergedOpenApi(targets: GatewayTargets, timeoutMs = 3_000): Promise<OpenApiDocument> {
+  const names = Object.keys(targets) as Array<keyof GatewayTargets>;
+  const fetched = await Promise.all(
+    names.map(async (name) => {
+      try {
+        // The first instance that answers (they serve the same document).
+        for (const base of upstreamsOf(targets[name])) {
+          const res = await fetch(new URL("/openapi.json", base), { signal: AbortSignal.timeout(timeoutMs) }).catch(() => null);
+          if (!res) continue;
+          if (!res.ok) return null;
+          const doc = (await res.json()) as OpenApiDocument;
+          return doc && typeof doc === "object" && doc.paths ? { name, doc } : null;
+        }
+        return null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  const present = fetched.filter((f): f is { name: keyof GatewayTargets; doc: OpenApiDocument } => f !== null);
+  const missing = names.filter((n) => !present.some((p) => p.name === n)).map((n) => SERVICE_NAMES[n]);
+  return mergeOpenApiDocuments(
+    {
+      title: "authplane",
+      version: "1",
+      description:
+        "Every authplane API behind one origin (the development gateway): the consumer API, the Admin API, the passkey APIs and the " +
+        "development outbox, merged from each service's own /openapi.json." +
+        (missing.length ? `\nNot included (no document from): ${missing.join(", ")}.` : ""),
+    },
+    present.map((p) => p.doc),
+    (path, index) => serviceOf(path) === present[index]?.name,
+  );
+}
+
 export interface GatewayOptions {
   targets?: GatewayTargets;
   /** Upstream response timeout (no byte for this long -> 504). */
@@ -184,6 +233,28 @@ export function createGateway(opts: GatewayOptions = {}): http.Server {
     const pathname = url.split("?")[0] ?? "/";
     if (pathname === "/healthz") {
       sendJson(res, 200, { status: "ok" });
+      return;
+    }
+    if ((pathname === "/openapi.json" || pathname === "/docs") && (req.method === "GET" || req.method === "HEAD")) {
+      mergedOpenApi(targets).then(
+        (doc) => {
+          if (pathname === "/openapi.json") {
+            sendJson(res, 200, doc, { "cache-control": "no-cache" });
+            return;
+          }
+          const html = renderDocsHtml(doc);
+          res.writeHead(200, {
+            "content-type": "text/html; charset=utf-8",
+            "content-length": Buffer.byteLength(html),
+            "cache-control": "no-cache",
+            // The page is one file with inline CSS and no script.
+            "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+            "x-content-type-options": "nosniff",
+          });
+          res.end(req.method === "HEAD" ? undefined : html);
+        },
+        () => sendJson(res, 500, { error: "internal_error", message: "The merged OpenAPI document could not be built." }),
+      );
       return;
     }
     const fail = (status: number, error: GatewayError, message: string, extra?: http.OutgoingHttpHeaders) =>

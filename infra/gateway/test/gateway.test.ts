@@ -444,3 +444,86 @@ describe("several instances of a service (comma-separated URLs, issue 12)", () =
     expect(() => createGateway({ targets: { consumer: "http://127.0.0.1:1,not a url", admin: "", otp: "", webauthn: "" } })).toThrow();
   });
 });
+
+describe("merged OpenAPI document and reference page (issue 11 item 4)", () => {
+  const op = (summary: string, scheme?: string) => ({
+    operationId: summary.replace(/\W/g, ""),
+    summary,
+    security: scheme ? [{ [scheme]: [] }] : [],
+    responses: { "200": { description: "OK" } },
+  });
+  const documents: Record<string, object> = {
+    webauthn: {
+      openapi: "3.1.0",
+      info: { title: "passkeys", version: "1" },
+      paths: {
+        "/auth/verify": { post: op("Verify a token", "passkeySecretKey") },
+        "/healthz": { get: op("Liveness") },
+        "/openapi.json": { get: op("Document") },
+      },
+      components: { securitySchemes: { passkeySecretKey: { type: "http", scheme: "basic" } } },
+    },
+    admin: {
+      openapi: "3.1.0",
+      info: { title: "admin", version: "1" },
+      paths: { "/api/v1/keys": { get: op("List keys", "adminSecretKey") }, "/healthz": { get: op("Liveness") } },
+      components: { securitySchemes: { adminSecretKey: { type: "http", scheme: "bearer" } } },
+    },
+  };
+  let servers: http.Server[];
+  let docsBase: string;
+  let docsGateway: http.Server;
+
+  beforeAll(async () => {
+    const serve = async (doc: object | null) => {
+      const s = http.createServer((_req, res) => {
+        if (!doc) {
+          res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not_found"}');
+          return;
+        }
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(doc));
+      });
+      await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+      return s;
+    };
+    servers = [await serve(documents.webauthn ?? null), await serve(documents.admin ?? null), await serve(null)];
+    const [w, a, c] = servers.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`);
+    const dead = `http://127.0.0.1:${await freeClosedPort()}`;
+    docsGateway = createGateway({ targets: { webauthn: w as string, admin: a as string, consumer: c as string, otp: dead } });
+    await new Promise<void>((r) => docsGateway.listen(0, "127.0.0.1", r));
+    docsBase = `http://127.0.0.1:${(docsGateway.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of [...servers, docsGateway]) {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  });
+
+  test("GET /openapi.json merges the services' documents, keeping of each only the paths the gateway routes to it", async () => {
+    const res = await fetch(`${docsBase}/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      info: { description: string };
+      paths: object;
+      components: { securitySchemes: object };
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual(["/api/v1/keys", "/auth/verify"]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminSecretKey", "passkeySecretKey"]);
+    // A service without a document (404) or down is left out, and said so.
+    expect(doc.info.description).toMatch(/Not included \(no document from\): consumer-auth, otp-delivery\./);
+  });
+
+  test("GET /docs renders the merged document as one page without scripts or external resources", async () => {
+    const res = await fetch(`${docsBase}/docs`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).toContain("/api/v1/keys");
+    expect(html).toContain("/auth/verify");
+    expect(html).not.toMatch(/<script|<link/i);
+  });
+});

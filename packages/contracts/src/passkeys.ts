@@ -175,10 +175,68 @@ export const PasskeyAuthenticatedData = z.object({
 });
 export type PasskeyAuthenticatedData = z.infer<typeof PasskeyAuthenticatedData>;
 
-/** `result` of POST /registration/attach (seed 003): the new credential's id. */
+// ---- answers (`result` of the wrapped responses; the OpenAPI document is generated from these) ----
+
+const CredentialDescriptorJSON = z.object({
+  id: B64url.min(1),
+  type: z.literal("public-key"),
+  transports: z.array(z.string()).optional(),
+});
+
+/** `PublicKeyCredentialCreationOptionsJSON` (WebAuthn L3) as the client API sends it. */
+export const PublicKeyCredentialCreationOptionsJSON = z.object({
+  rp: z.object({ id: z.string().optional(), name: z.string() }),
+  user: z.object({ id: B64url.min(1), name: z.string(), displayName: z.string() }),
+  challenge: B64url.min(1),
+  pubKeyCredParams: z.array(z.object({ alg: z.number().int(), type: z.literal("public-key") })),
+  timeout: z.number().int().optional(),
+  excludeCredentials: z.array(CredentialDescriptorJSON).optional(),
+  authenticatorSelection: z
+    .object({
+      residentKey: z.enum(["discouraged", "preferred", "required"]).optional(),
+      requireResidentKey: z.boolean().optional(),
+      userVerification: z.enum(["discouraged", "preferred", "required"]).optional(),
+      authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
+    })
+    .optional(),
+  attestation: z.enum(["none", "indirect", "direct", "enterprise"]).optional(),
+  attestationFormats: z.array(z.string()).optional(),
+  /** Extension inputs (e.g. `credProps`), passed to the browser as they are. */
+  extensions: z.unknown().optional(),
+  hints: z.array(z.string()).optional(),
+});
+export type PublicKeyCredentialCreationOptionsJSON = z.infer<typeof PublicKeyCredentialCreationOptionsJSON>;
+
+/** `PublicKeyCredentialRequestOptionsJSON` (WebAuthn L3) as the client API sends it. */
+export const PublicKeyCredentialRequestOptionsJSON = z.object({
+  challenge: B64url.min(1),
+  timeout: z.number().int().optional(),
+  rpId: z.string().optional(),
+  allowCredentials: z.array(CredentialDescriptorJSON).optional(),
+  userVerification: z.enum(["discouraged", "preferred", "required"]).optional(),
+  extensions: z.unknown().optional(),
+  hints: z.array(z.string()).optional(),
+});
+export type PublicKeyCredentialRequestOptionsJSON = z.infer<typeof PublicKeyCredentialRequestOptionsJSON>;
+
+/** `result` of POST /attestation/options: `mediation: "conditional"` for `upgrade: true`. */
+export const AttestationOptionsResult = z.object({
+  publicKey: PublicKeyCredentialCreationOptionsJSON,
+  mediation: z.literal("conditional").optional(),
+});
+export type AttestationOptionsResult = z.infer<typeof AttestationOptionsResult>;
+
+/** `result` of POST /assertion/options: `mediation: "conditional"` without a user (autofill). */
+export const AssertionOptionsResult = z.object({
+  publicKey: PublicKeyCredentialRequestOptionsJSON,
+  mediation: z.literal("conditional").optional(),
+});
+export type AssertionOptionsResult = z.infer<typeof AssertionOptionsResult>;
+
+/** `result` of POST /registration/attach. */
 export const AttachRegistrationResult = z.object({ id: z.string().startsWith("ctl_") });
 export type AttachRegistrationResult = z.infer<typeof AttachRegistrationResult>;
 
-/** `result` of POST /credential/find (seed 003). */
+/** `result` of POST /credential/find: oldest first, active and inactive. */
 export const FindCredentialsResult = z.object({ data: z.array(PasskeyCredential) });
 export type FindCredentialsResult = z.infer<typeof FindCredentialsResult>;

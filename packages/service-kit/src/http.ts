@@ -1,6 +1,8 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import helmet from "helmet";
+import { z } from "zod";
 import { accessLog, restoreRequestContext } from "./access-log.js";
+import { type ApiShape, defineApi, mount, Reply } from "./endpoint.js";
 import { refuseHostileInput } from "./hostile-input.js";
 import { isDraining } from "./lifecycle.js";
 import { type ErrorFormat, AppError, errorMiddleware } from "./errors.js";
@@ -40,34 +42,7 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; finish(form
   // Request id, request context, access log and HTTP metrics (see access-log.ts).
   app.use(accessLog({ logger, metrics }));
 
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  app.get("/readyz", async (req, res) => {
-    // A draining instance (SIGTERM received) is taken out of the load balancer at once, whatever
-    // its dependencies say; it still answers the requests that reach it meanwhile.
-    if (isDraining()) {
-      res.status(503).json({ status: "draining", checks: {} });
-      return;
-    }
-    // The answer says which dependency is down, never why: error messages carry internal hosts,
-    // ports and user names. The detail goes to the log.
-    const checks: Record<string, "ok" | "unavailable"> = {};
-    let ok = true;
-    await Promise.all(
-      Object.entries(opts.readiness).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), 1500);
-          checks[name] = "ok";
-        } catch (err) {
-          ok = false;
-          checks[name] = "unavailable";
-          logger.warn({ reqId: req.id, dependency: name, err: err instanceof Error ? err.message : String(err) }, "not ready");
-        }
-      }),
-    );
-    res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "unavailable", checks });
-  });
+  mount(app, operationalEndpoints, { deps: { logger, readiness: opts.readiness }, authenticators: {}, limits: {} });
   // /metrics is not on the public port: see ops-metrics.ts (METRICS_PORT).
 
   for (const { path, handler } of opts.beforeBody ?? []) app.use(path, handler);
@@ -112,3 +87,73 @@ export function noStore(_req: Request, res: Response, next: NextFunction): void 
   res.setHeader("Pragma", "no-cache");
   next();
 }
+
+interface OperationalShape extends ApiShape {
+  deps: { logger: Logger; readiness: Record<string, ReadinessCheck> };
+  callers: Record<never, never>;
+  limits: never;
+  codes: string;
+}
+
+const operationalApi = defineApi<OperationalShape>({
+  errorSchema: () => z.object({}).passthrough().describe("An error in the service's error format."),
+  auth: {},
+  limits: {},
+  commonErrors: { 500: ["internal error"] },
+  tags: ["Operations"],
+});
+
+const ReadinessAnswer = z.object({
+  status: z.enum(["ok", "unavailable", "draining"]),
+  checks: z.record(z.string(), z.enum(["ok", "unavailable"])),
+});
+
+/**
+ * `/healthz` and `/readyz`, declared with the builder; `createHttpApp` mounts them on every
+ * service, and services list them in their OpenAPI document. (`/metrics` is not on the public
+ * port: see ops-metrics.ts.)
+ */
+export const operationalEndpoints = [
+  operationalApi.endpoint({
+    method: "get",
+    path: "/healthz",
+    auth: "none",
+    summary: "Liveness: the process answers",
+    responses: { 200: z.object({ status: z.literal("ok") }) },
+    handler: () => ({ status: "ok" as const }),
+  }),
+  operationalApi.endpoint({
+    method: "get",
+    path: "/readyz",
+    auth: "none",
+    summary: "Readiness: every dependency answers within 1.5 s, and the instance is not draining",
+    description:
+      "Says which dependency is down, never why (driver messages carry internal hosts, ports and user names); the detail is logged at warn. " +
+      "A draining instance (SIGTERM received) answers 503 `draining` whatever its dependencies say.",
+    responses: {
+      200: ReadinessAnswer,
+      503: { description: "A dependency is unavailable, or the instance is draining.", schema: ReadinessAnswer },
+    },
+    handler: async (deps, { req }) => {
+      // A draining instance is taken out of the load balancer at once; it still answers the
+      // requests that reach it meanwhile.
+      if (isDraining()) return new Reply(503, { status: "draining", checks: {} });
+      const checks: Record<string, "ok" | "unavailable"> = {};
+      let ok = true;
+      await Promise.all(
+        Object.entries(deps.readiness).map(async ([name, check]) => {
+          try {
+            await withTimeout(check(), 1500);
+            checks[name] = "ok";
+          } catch (err) {
+            ok = false;
+            checks[name] = "unavailable";
+            deps.logger.warn({ reqId: req.id, dependency: name, err: err instanceof Error ? err.message : String(err) }, "not ready");
+          }
+        }),
+      );
+      const answer = { status: ok ? ("ok" as const) : ("unavailable" as const), checks };
+      return ok ? answer : new Reply(503, answer);
+    },
+  }),
+];

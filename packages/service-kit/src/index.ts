@@ -24,3 +24,5 @@ export * from "./access-log.js";
 export * from "./ops-metrics.js";
 export * from "./request-context.js";
 export * from "./tracing.js";
+export * from "./endpoint.js";
+export * from "./openapi.js";

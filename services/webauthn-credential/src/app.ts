@@ -1,14 +1,48 @@
-import { createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
-import { corsEcho } from "./cors.js";
+import {
+  createHttpApp,
+  docsEndpoints,
+  lazyDocument,
+  mount,
+  noStore,
+  type OpenApiDocument,
+  openApiDocument,
+  operationalEndpoints,
+  trustProxySetting,
+} from "@authplane/service-kit";
 import type { Express } from "express";
-import { createCtx } from "./context.js";
 import type { AppDeps } from "./deps.js";
-import { demoRouter } from "./demo/router.js";
 import { wrappedErrorFormat } from "./errors.js";
-import { CLIENT_API_PATHS, clientApiRouter } from "./routes/client-api.js";
-import { serverApiRouter } from "./routes/server-api.js";
+import { passkeyAuthenticators, passkeyLimits } from "./routes/auth.js";
+import { clientApiEndpoints } from "./routes/client-api.js";
+import { corsEcho } from "./routes/cors.js";
+import { demoEndpoints } from "./routes/demo.js";
+import { serverApiEndpoints } from "./routes/server-api.js";
 
 export type { AppDeps } from "./deps.js";
+
+const CLIENT_API_PATHS = clientApiEndpoints.map((e) => e.spec.path);
+
+/**
+ * This service's OpenAPI 3.1 document, generated from the endpoint declarations (the demo's only
+ * when it is mounted, so the document names exactly the routes the app has).
+ */
+export function webauthnOpenApi(opts: { demo: boolean }): OpenApiDocument {
+  return openApiDocument(
+    {
+      title: "authplane passkeys (webauthn-credential)",
+      version: "1",
+      description:
+        "Passkeys (WebAuthn) for an organization's users: the client API that browser and mobile SDKs call with the publishable key, " +
+        "and the server API (seed 003) that the organization's backend calls with its secret key. Every answer is wrapped " +
+        '`{"result": …, "errors": []}`; errors are `{"result": null, "errors": [{"code", "message"}]}`.',
+      tags: [
+        { name: "Passkeys: client API", description: "Browser and mobile SDKs, publishable key, CORS." },
+        { name: "Passkeys: server API", description: "Your backend, secret key (seed 003)." },
+      ],
+    },
+    [...clientApiEndpoints, ...serverApiEndpoints, ...(opts.demo ? demoEndpoints : []), ...operationalEndpoints, ...docsEndpoints],
+  );
+}
 
 /** The HTTP app: client API (publishable key, CORS) and server API (secret key), both at the root. */
 export function createApp(deps: AppDeps): Express {
@@ -17,18 +51,20 @@ export function createApp(deps: AppDeps): Express {
     metrics: deps.metrics,
     trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
     // A 400 for a hostile or unreadable body must be readable by the page too.
-    beforeBody: [{ path: [...CLIENT_API_PATHS], handler: corsEcho }],
+    beforeBody: [{ path: CLIENT_API_PATHS, handler: corsEcho }],
     readiness: {
       postgres: () => deps.pool.query("SELECT 1"),
       redis: () => deps.redis.ping(),
       nats: () => deps.nats.nc.flush(),
     },
   });
-  if (deps.env.DEMO_ENABLED) app.use(demoRouter(deps));
-  const ctx = createCtx(deps);
+  const document = lazyDocument(() => webauthnOpenApi({ demo: deps.env.DEMO_ENABLED }));
+  const wiring = { deps, authenticators: passkeyAuthenticators(deps), limits: passkeyLimits(deps) };
+  if (deps.env.DEMO_ENABLED) mount(app, demoEndpoints, wiring);
+  mount(app, docsEndpoints, { deps: { document }, authenticators: {}, limits: {} });
   // Registration/authentication tokens (rtn_/atn_) and credentials: never cached.
   app.use(noStore);
-  app.use(clientApiRouter(ctx));
-  app.use(serverApiRouter(ctx));
+  mount(app, clientApiEndpoints, wiring);
+  mount(app, serverApiEndpoints, wiring);
   return finish(wrappedErrorFormat);
 }

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import type { AuthenticatorTransportFuture } from "@simplewebauthn/server";
 import { isoCBOR } from "@simplewebauthn/server/helpers";
-import type { Scope } from "./auth.js";
+import type { Scope } from "./scope.js";
 import { knownTransports } from "./transports.js";
 
 export interface OfferedCredential {

@@ -13,10 +13,16 @@ import {
 } from "@authplane/service-kit";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { LoggerOptions } from "@authplane/service-kit";
+import { ChallengeStore } from "./challenges.js";
 import type { Env } from "./env.js";
+import { OneTimeTokens } from "./one-time-tokens.js";
+import { UsernameHasher } from "./usernames.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 
-/** Everything createApp needs. Tests build it with `buildDeps` (or `startWebauthnForTest`). */
+/**
+ * Everything createApp and the use cases need (one bag: use cases take `(deps, input)`). Tests
+ * build it with `buildDeps` (or `startWebauthnForTest`).
+ */
 export interface AppDeps {
   env: Env;
   logger: Logger;
@@ -29,6 +35,11 @@ export interface AppDeps {
   subjects: Subjects;
   keys: Pick<KeyVerifier, "check">;
   outbox: OutboxRelay;
+  /** WebAuthn challenges in Redis. */
+  challenges: ChallengeStore;
+  /** rtn_/atn_ one-time tokens (and their tombstones) in Redis. */
+  tokens: OneTimeTokens;
+  usernames: UsernameHasher;
 }
 
 export interface BuildDepsOptions {
@@ -51,7 +62,21 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   keys.start();
   await keys.ready();
   outbox.start();
-  return { env, logger, metrics, prisma, pool, redis, nats, subjects, keys, outbox };
+  return {
+    env,
+    logger,
+    metrics,
+    prisma,
+    pool,
+    redis,
+    nats,
+    subjects,
+    keys,
+    outbox,
+    challenges: new ChallengeStore(redis, env.CHALLENGE_TTL_SECONDS),
+    tokens: new OneTimeTokens(redis, env.TOKEN_TTL_SECONDS, env.TOKEN_TOMBSTONE_SECONDS),
+    usernames: new UsernameHasher(env.USERNAME_HASH_SECRET),
+  };
 }
 
 /** Closes what buildDeps opened, in order. */

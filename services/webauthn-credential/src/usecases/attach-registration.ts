@@ -1,7 +1,7 @@
 import { type AttachRegistrationRequest, EventType, type PasskeyCredential } from "@authplane/contracts";
-import type { Scope } from "../auth.js";
+import type { ServerCaller } from "../scope.js";
 import { authenticatorName } from "../aaguids.js";
-import type { Ctx } from "../context.js";
+import type { AppDeps } from "../deps.js";
 import { credentialEvent, outboxData, toCredentialObject } from "../credentials.js";
 import { Errors } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
@@ -9,7 +9,7 @@ import { newCredentialId } from "../ids.js";
 import type { PendingRegistration } from "../one-time-tokens.js";
 import { usernameOf } from "../usernames.js";
 
-type Db = Pick<Ctx["prisma"], "userAccount">;
+type Db = Pick<AppDeps["prisma"], "userAccount">;
 type AccountKey = { organizationId: string; mode: string; userId: string };
 
 /**
@@ -42,14 +42,15 @@ function isUniqueViolation(err: unknown): boolean {
  * word (unique user per username, unique passkey): a racing attach that loses gets the same
  * answer as if it had come second, with its token spent.
  */
-export async function attachRegistration(ctx: Ctx, scope: Scope, input: AttachRegistrationRequest): Promise<PasskeyCredential> {
+export async function attachRegistration(deps: AppDeps, input: ServerCaller & AttachRegistrationRequest): Promise<PasskeyCredential> {
+  const { scope } = input;
   const username = usernameOf(input.user);
   if (!input.token.startsWith("rtn_")) throw Errors.invalidInput("token must be a registration token (rtn_…).");
   const account: AccountKey = { organizationId: scope.organizationId, mode: scope.mode, userId: input.user.id };
-  const usernameHash = username ? ctx.usernames.hash(scope, username) : null;
-  await assertUsernameFits(ctx.prisma, account, usernameHash);
+  const usernameHash = username ? deps.usernames.hash(scope, username) : null;
+  await assertUsernameFits(deps.prisma, account, usernameHash);
 
-  const taken = await ctx.tokens.take("registration", input.token, scope);
+  const taken = await deps.tokens.take("registration", input.token, scope);
   if (!taken.ok) {
     if (taken.reason === "other_scope")
       throw Errors.permission("This registration token belongs to another organization or mode (live/test).");
@@ -60,13 +61,13 @@ export async function attachRegistration(ctx: Ctx, scope: Scope, input: AttachRe
   // user attached at once) is resolved by doing it again, now that the account exists.
   for (let attempt = 1; ; attempt++) {
     try {
-      const row = await store(ctx, account, usernameHash, taken.value);
-      ctx.outbox.kick();
+      const row = await store(deps, account, usernameHash, taken.value);
+      deps.outbox.kick();
       return toCredentialObject(row);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      await assertUsernameFits(ctx.prisma, account, usernameHash);
-      const dup = await ctx.prisma.credential.findFirst({
+      await assertUsernameFits(deps.prisma, account, usernameHash);
+      const dup = await deps.prisma.credential.findFirst({
         where: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: taken.value.webauthnId },
         select: { id: true },
       });
@@ -75,8 +76,8 @@ export async function attachRegistration(ctx: Ctx, scope: Scope, input: AttachRe
   }
 }
 
-async function store(ctx: Ctx, account: AccountKey, usernameHash: string | null, p: PendingRegistration) {
-  return ctx.prisma.$transaction(async (tx) => {
+async function store(deps: AppDeps, account: AccountKey, usernameHash: string | null, p: PendingRegistration) {
+  return deps.prisma.$transaction(async (tx) => {
     const step = await assertUsernameFits(tx, account, usernameHash);
     if (step === "create") await tx.userAccount.create({ data: { ...account, usernameHash } });
     else if (step === "set") {

@@ -1,9 +1,9 @@
 import { type AssertionProcessRequest, EventType } from "@authplane/contracts";
 import { newEvent } from "@authplane/service-kit";
 import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from "@simplewebauthn/server";
-import type { RelyingParty, Scope } from "../auth.js";
+import type { ClientCaller } from "../scope.js";
 import { challengeOf } from "../client-data.js";
-import type { Ctx } from "../context.js";
+import type { AppDeps } from "../deps.js";
 import { outboxData } from "../credentials.js";
 import { Errors, publicVerifyMessage } from "../errors.js";
 import { usernameOf } from "../usernames.js";
@@ -23,19 +23,18 @@ import { UNKNOWN_CREDENTIAL_PUBLIC_KEY } from "../decoys.js";
  * does not move forward is a possible cloned authenticator: refused and recorded.
  */
 export async function finishAuthentication(
-  ctx: Ctx,
-  scope: Scope,
-  rp: RelyingParty,
-  input: AssertionProcessRequest,
+  deps: AppDeps,
+  input: ClientCaller & AssertionProcessRequest,
 ): Promise<{ token: string; expiresAt: number }> {
+  const { scope, rp } = input;
   const response = input.credential as AuthenticationResponseJSON;
   const expectedHandle = usernameOf(input.user);
   const challenge = challengeOf(response.response.clientDataJSON);
-  const record = await ctx.challenges.consume(scope, "authentication", challenge);
+  const record = await deps.challenges.consume(scope, "authentication", challenge);
   if (!record) throw Errors.challengeExpired("authentication challenge");
   if (record.rpId !== rp.rpId) throw Errors.malformed("The relying party changed since the options were issued; start again.");
 
-  const row = await ctx.prisma.credential.findFirst({
+  const row = await deps.prisma.credential.findFirst({
     where: { organizationId: scope.organizationId, mode: scope.mode, webauthnId: response.id },
     include: { account: { select: { usernameHash: true } } },
   });
@@ -74,14 +73,14 @@ export async function finishAuthentication(
   if (named && ((named.id !== null && named.id !== row.userId) || (named.handleHash !== null && named.handleHash !== usernameHash)))
     throw Errors.permission("This passkey does not belong to the user this sign-in was started for.");
   if (input.user?.id && input.user.id !== row.userId) throw Errors.permission("This passkey does not belong to the given user.");
-  if (expectedHandle && ctx.usernames.hash(scope, expectedHandle) !== usernameHash)
+  if (expectedHandle && deps.usernames.hash(scope, expectedHandle) !== usernameHash)
     throw Errors.permission("This passkey does not belong to the given user.");
   if ((rp.requireUserVerification || record.requireUv) && !info.userVerified) throw Errors.userVerificationRequired();
 
   const stored = row.signCount;
   const received = BigInt(info.newCounter);
   if ((received > 0n || stored > 0n) && received <= stored) {
-    await ctx.prisma.counterAnomaly.create({
+    await deps.prisma.counterAnomaly.create({
       data: {
         id: `cnt_${ulid()}`,
         credentialId: row.id,
@@ -91,7 +90,7 @@ export async function finishAuthentication(
         receivedCount: received,
       },
     });
-    ctx.logger.warn({ credentialId: row.id, stored: String(stored), received: String(received) }, "signature counter went backwards");
+    deps.logger.warn({ credentialId: row.id, stored: String(stored), received: String(received) }, "signature counter went backwards");
     throw Errors.permission("The authenticator's signature counter went backwards; it may be cloned. Sign-in refused.");
   }
 
@@ -107,7 +106,7 @@ export async function finishAuthentication(
   );
   // Compare-and-set on the counter: of two concurrent assertions with the same counter, one wins;
   // the loser's transaction rolls back, so no event announces a sign-in that did not happen.
-  await ctx.prisma.$transaction(async (tx) => {
+  await deps.prisma.$transaction(async (tx) => {
     const updated = await tx.credential.updateMany({
       where: { id: row.id, signCount: stored, isActive: true },
       data: { signCount: received, isBackedUp: info.credentialBackedUp, lastUsedAt: new Date() },
@@ -115,8 +114,8 @@ export async function finishAuthentication(
     if (updated.count !== 1) throw Errors.permission("This passkey was used concurrently or deactivated; try again.");
     await tx.outboxEvent.create({ data: outboxData(event) });
   });
-  ctx.outbox.kick();
-  return ctx.tokens.issue("authentication", {
+  deps.outbox.kick();
+  return deps.tokens.issue("authentication", {
     organizationId: scope.organizationId,
     mode: scope.mode,
     credentialId: row.id,

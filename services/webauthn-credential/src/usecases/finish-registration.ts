@@ -1,8 +1,8 @@
 import type { AttestationProcessRequest } from "@authplane/contracts";
 import { type RegistrationResponseJSON, verifyRegistrationResponse } from "@simplewebauthn/server";
-import type { RelyingParty, Scope } from "../auth.js";
+import type { ClientCaller } from "../scope.js";
 import { challengeOf } from "../client-data.js";
-import type { Ctx } from "../context.js";
+import type { AppDeps } from "../deps.js";
 import { Errors, publicVerifyMessage } from "../errors.js";
 import { knownTransports } from "../transports.js";
 
@@ -12,14 +12,13 @@ import { knownTransports } from "../transports.js";
  * verified credential under a one-time rtn_ token until the backend attaches it to a user.
  */
 export async function finishRegistration(
-  ctx: Ctx,
-  scope: Scope,
-  rp: RelyingParty,
-  input: AttestationProcessRequest,
+  deps: AppDeps,
+  input: ClientCaller & AttestationProcessRequest,
 ): Promise<{ token: string; expiresAt: number }> {
+  const { scope, rp } = input;
   const response = input.credential as RegistrationResponseJSON;
   const challenge = challengeOf(response.response.clientDataJSON);
-  const record = await ctx.challenges.consume(scope, "registration", challenge);
+  const record = await deps.challenges.consume(scope, "registration", challenge);
   if (!record) throw Errors.challengeExpired("registration challenge");
   if (record.rpId !== rp.rpId) throw Errors.malformed("The relying party changed since the options were issued; start again.");
 
@@ -43,7 +42,7 @@ export async function finishRegistration(
   // No "already registered" here: with attestation "none" anyone can claim any credential id, so
   // that answer would tell the publishable key which ids exist. A passkey registered twice is
   // refused when the backend attaches it (409, unique credential id), with the secret key.
-  return ctx.tokens.issue("registration", {
+  return deps.tokens.issue("registration", {
     organizationId: scope.organizationId,
     mode: scope.mode,
     webauthnId: info.credential.id,

@@ -1,7 +1,7 @@
 import type { AssertionOptionsRequest } from "@authplane/contracts";
 import { generateAuthenticationOptions, type PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
-import type { RelyingParty, Scope } from "../auth.js";
-import type { Ctx } from "../context.js";
+import type { ClientCaller } from "../scope.js";
+import type { AppDeps } from "../deps.js";
 import { decoyCredentials, offered } from "../decoys.js";
 import { Errors } from "../errors.js";
 import { foldUsername, usernameOf } from "../usernames.js";
@@ -23,18 +23,17 @@ export interface AuthenticationOptionsResult {
  * Usernames match case-insensitively, through their hash (usernames.ts).
  */
 export async function startAuthentication(
-  ctx: Ctx,
-  scope: Scope,
-  rp: RelyingParty,
-  input: AssertionOptionsRequest,
+  deps: AppDeps,
+  input: ClientCaller & AssertionOptionsRequest,
 ): Promise<AuthenticationOptionsResult> {
+  const { scope, rp } = input;
   const handle = usernameOf(input.user);
   const userId = input.user?.id;
   if (userId && handle) throw Errors.invalidInput("Send either user.id or user.username (handle), not both.");
   const named = Boolean(userId || handle);
-  const handleHash = !userId && handle ? ctx.usernames.hash(scope, handle) : null;
+  const handleHash = !userId && handle ? deps.usernames.hash(scope, handle) : null;
   const credentials = named
-    ? await ctx.prisma.credential.findMany({
+    ? await deps.prisma.credential.findMany({
         where: {
           organizationId: scope.organizationId,
           mode: scope.mode,
@@ -50,16 +49,16 @@ export async function startAuthentication(
   // Keyed on the folded name, like the lookup: "Nobody" and "nobody" get the same decoy, as a
   // real user's options are the same whatever the case typed.
   const asked = userId ? `id:${userId}` : handle ? `handle:${foldUsername(handle)}` : null;
-  const decoys = asked ? decoyCredentials(ctx.env.DECOY_CREDENTIAL_SECRET, scope, "assertion", asked) : [];
+  const decoys = asked ? decoyCredentials(deps.env.DECOY_CREDENTIAL_SECRET, scope, "assertion", asked) : [];
   const allowCredentials = named && credentials.length === 0 ? decoys : credentials.map(offered);
   const allow = allowCredentials.map((c) => c.id);
   const user = named ? { id: userId ?? null, handleHash } : null;
   const requireUv = rp.requireUserVerification;
-  const challenge = await ctx.challenges.issue(scope, "authentication", { rpId: rp.rpId, allow, user, requireUv });
+  const challenge = await deps.challenges.issue(scope, "authentication", { rpId: rp.rpId, allow, user, requireUv });
   const publicKey = await generateAuthenticationOptions({
     rpID: rp.rpId,
     challenge,
-    timeout: ctx.env.CHALLENGE_TTL_SECONDS * 1000,
+    timeout: deps.env.CHALLENGE_TTL_SECONDS * 1000,
     userVerification: requireUv ? "required" : "preferred",
     allowCredentials,
   });

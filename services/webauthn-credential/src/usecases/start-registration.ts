@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { AttestationOptionsRequest } from "@authplane/contracts";
 import { generateRegistrationOptions, type PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import type { RelyingParty, Scope } from "../auth.js";
-import type { Ctx } from "../context.js";
+import type { ClientCaller } from "../scope.js";
+import type { AppDeps } from "../deps.js";
 import { decoyCredentials } from "../decoys.js";
 import { foldUsername, usernameOf } from "../usernames.js";
 
@@ -20,11 +20,10 @@ export interface RegistrationOptionsResult {
  * `requireUserVerification`, the authenticator is asked to verify the user ("required").
  */
 export async function startRegistration(
-  ctx: Ctx,
-  scope: Scope,
-  rp: RelyingParty,
-  input: AttestationOptionsRequest,
+  deps: AppDeps,
+  input: ClientCaller & AttestationOptionsRequest,
 ): Promise<RegistrationOptionsResult> {
+  const { scope, rp } = input;
   const handle = usernameOf(input.user);
   const userName = input.user?.name ?? handle ?? input.user?.id ?? "Passkey";
   // With only the publishable key, anyone can ask for any name: listing that user's real passkeys
@@ -32,8 +31,8 @@ export async function startRegistration(
   // (decoys.ts, kept apart from the sign-in decoys), the same shape whoever the name belongs to.
   // A passkey registered twice is still refused at /attestation/process (same credential id).
   const asked = input.user?.id ? `id:${input.user.id}` : handle ? `handle:${foldUsername(handle)}` : null;
-  const excludeCredentials = asked ? decoyCredentials(ctx.env.DECOY_CREDENTIAL_SECRET, scope, "exclusion", asked) : [];
-  const challenge = await ctx.challenges.issue(scope, "registration", {
+  const excludeCredentials = asked ? decoyCredentials(deps.env.DECOY_CREDENTIAL_SECRET, scope, "exclusion", asked) : [];
+  const challenge = await deps.challenges.issue(scope, "registration", {
     rpId: rp.rpId,
     allow: [],
     user: null,
@@ -46,7 +45,7 @@ export async function startRegistration(
     userDisplayName: input.user?.displayName ?? userName,
     userID: Uint8Array.from(randomBytes(32)),
     challenge,
-    timeout: ctx.env.CHALLENGE_TTL_SECONDS * 1000,
+    timeout: deps.env.CHALLENGE_TTL_SECONDS * 1000,
     attestationType: "none",
     excludeCredentials,
     authenticatorSelection: { residentKey: "preferred", userVerification: rp.requireUserVerification ? "required" : "preferred" },

@@ -1,15 +1,16 @@
 import type { VerifyAuthTokenRequest, VerifyAuthTokenResult } from "@authplane/contracts";
-import type { Scope } from "../auth.js";
-import type { Ctx } from "../context.js";
+import type { ServerCaller } from "../scope.js";
+import type { AppDeps } from "../deps.js";
 import { Errors } from "../errors.js";
 
 /**
  * Spends an atn_ token: who signed in (the user id given at attach; never the username, which is
  * kept only as a hash), the credential used and whether the user was verified.
  */
-export async function verifyAuthToken(ctx: Ctx, scope: Scope, input: VerifyAuthTokenRequest): Promise<VerifyAuthTokenResult> {
+export async function verifyAuthToken(deps: AppDeps, input: ServerCaller & VerifyAuthTokenRequest): Promise<VerifyAuthTokenResult> {
+  const { scope } = input;
   if (!input.token.startsWith("atn_")) throw Errors.invalidInput("token must be an authentication token (atn_…).");
-  const taken = await ctx.tokens.take("authentication", input.token, scope);
+  const taken = await deps.tokens.take("authentication", input.token, scope);
   if (!taken.ok) {
     if (taken.reason === "other_scope")
       throw Errors.permission("This authentication token belongs to another organization or mode (live/test).");

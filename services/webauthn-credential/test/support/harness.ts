@@ -1,5 +1,12 @@
-import { type TestIsolation, createTestIsolation } from "@authplane/service-kit/testing";
+import {
+  type ResponseValidator,
+  type TestIsolation,
+  createResponseValidator,
+  createTestIsolation,
+  validateResponses,
+} from "@authplane/service-kit/testing";
 import supertest from "supertest";
+import { webauthnOpenApi } from "../../src/app.js";
 import { startWebauthnForTest } from "../../src/testing.js";
 import { type AdminForTest, startAdmin } from "./admin.js";
 import type { SoftAuthenticator } from "./soft-authenticator.js";
@@ -15,6 +22,8 @@ export interface Harness {
   admin: AdminForTest;
   svc: Awaited<ReturnType<typeof startWebauthnForTest>>;
   http: ReturnType<typeof supertest>;
+  /** Checks every response of `http` against the service's OpenAPI document. */
+  validator: ResponseValidator;
   stop(): Promise<void>;
 }
 
@@ -22,11 +31,14 @@ export async function startHarness(opts: { env?: Record<string, string> } = {}):
   const iso = createTestIsolation();
   const admin = await startAdmin(iso);
   const svc = await startWebauthnForTest(iso, { env: opts.env });
+  const validator = createResponseValidator(webauthnOpenApi({ demo: svc.deps.env.DEMO_ENABLED }));
   return {
     iso,
     admin,
     svc,
-    http: supertest(svc.app),
+    // Every response of the suite is checked against the service's OpenAPI document.
+    http: validateResponses(supertest(svc.app), validator),
+    validator,
     async stop() {
       await svc.stop();
       await admin.stop();

@@ -1,45 +1,49 @@
-import type { Mode, VerifiedKey, WebAuthnSettings } from "@authplane/contracts";
 import { fromPasskeySdkSecret, parseApiKeyPrefix } from "@authplane/contracts";
 import { createHash } from "node:crypto";
-import { clientIpGroup, KeyBudget, RateLimit } from "@authplane/service-kit";
-import type { NextFunction, Request, Response } from "express";
-import type { AppDeps } from "./deps.js";
-import { Errors } from "./errors.js";
+import { type Authenticators, clientIpGroup, KeyBudget, type LimitImpl, RateLimit } from "@authplane/service-kit";
+import type { Request } from "express";
+import type { AppDeps } from "../deps.js";
+import { Errors } from "../errors.js";
+import { relyingPartyOf, type Scope } from "../scope.js";
+import type { PasskeyApiShape } from "./api.js";
+import { enforceOrigin } from "./cors.js";
 
-/** Who is calling: the verified key's organization and mode (live and test never mix). */
-export interface Scope {
-  organizationId: string;
-  mode: Mode;
-  keyId: string;
-  settings: VerifiedKey["settings"];
+/**
+ * The passkey APIs' authenticators (the endpoint builder calls the one of an endpoint's auth kind;
+ * its result is the handler's typed `caller`):
+ * - `publishableKey` (client API): the key, then the organization's relying party (403
+ *   PermissionViolation without one), then the request's Origin against its origins (CORS);
+ * - `passkeyBasic` (server API): the secret key.
+ */
+export function passkeyAuthenticators(deps: AppDeps): Authenticators<PasskeyApiShape> {
+  const publishable = keyAuthenticator(deps, "publishable");
+  const secret = keyAuthenticator(deps, "secret");
+  return {
+    publishableKey: async (req, res) => {
+      const scope = await publishable(req);
+      enforceOrigin(req, res, scope);
+      const rp = relyingPartyOf(scope);
+      if (!rp) throw Errors.noRelyingParty();
+      return { scope, rp };
+    },
+    passkeyBasic: async (req) => ({ scope: await secret(req) }),
+  };
 }
 
-/** The relying party with origins normalized (scheme://host[:port], no trailing slash). */
-export interface RelyingParty {
-  rpId: string;
-  rpName: string;
-  origins: string[];
-  /** Organization setting: options ask for UV and responses without it are refused. */
-  requireUserVerification: boolean;
-}
-
-export function relyingPartyOf(scope: Scope): RelyingParty | null {
-  const rp: WebAuthnSettings | null = scope.settings.webauthn;
-  if (!rp) return null;
-  const origins = rp.origins.map((o) => {
-    try {
-      return new URL(o).origin;
-    } catch {
-      return o;
-    }
+/**
+ * Per client IP group limits, taken before any key lookup (behind the gateway the IP comes from
+ * its trusted X-Forwarded-For; IPv6 grouped by RATE_LIMIT_IPV6_PREFIX). `clientIp`: the client API
+ * (RATE_LIMIT_IP_PER_MINUTE); `serverIp`: the server API (RATE_LIMIT_SERVER_IP_PER_MINUTE).
+ */
+export function passkeyLimits(deps: AppDeps): Record<PasskeyApiShape["limits"], LimitImpl> {
+  const perIp = (name: "client" | "server", points: number): LimitImpl => ({
+    limit: new RateLimit(deps.redis, { name: `ip:${name}`, points, durationSeconds: 60 }, "TooManyRequests"),
+    key: (req) => clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX),
   });
-  return { rpId: rp.rpId, rpName: rp.rpName, origins, requireUserVerification: rp.requireUserVerification === true };
-}
-
-export function scopeOf(res: Response): Scope {
-  const scope = res.locals.scope as Scope | undefined;
-  if (!scope) throw new Error("scope missing: auth middleware not installed");
-  return scope;
+  return {
+    clientIp: perIp("client", deps.env.RATE_LIMIT_IP_PER_MINUTE),
+    serverIp: perIp("server", deps.env.RATE_LIMIT_SERVER_IP_PER_MINUTE),
+  };
 }
 
 /** Decodes `Authorization: Basic base64(user:pass)`; null when absent or unreadable. */
@@ -66,7 +70,7 @@ function basicCredentials(req: Request): { user: string; pass: string } | null {
  * key's bucket per (key, client IP group) under a key-wide ceiling set far above it, so that a few
  * clients cannot exhaust the organization's sign-ins.
  */
-export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
+function keyAuthenticator(deps: AppDeps, kind: "publishable" | "secret"): (req: Request) => Promise<Scope> {
   const secretBudget = new RateLimit(
     deps.redis,
     { name: `key:${kind}`, points: deps.env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 },
@@ -82,7 +86,7 @@ export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
     },
     "TooManyRequests",
   );
-  return async (req: Request, res: Response, next: NextFunction) => {
+  return async (req: Request) => {
     const creds = basicCredentials(req);
     if (!creds) throw Errors.invalidAuthorizationHeader(missingMessage(kind));
     // Accept the key in the documented slot; a key in the other slot is a caller mix-up.
@@ -106,13 +110,12 @@ export function requireKey(deps: AppDeps, kind: "publishable" | "secret") {
       throw kind === "secret" ? Errors.secretKey(reason) : Errors.publishableKey(reason);
     }
     const verified = checked.key;
-    res.locals.scope = {
+    return {
       organizationId: verified.organizationId,
       mode: verified.mode,
       keyId: verified.keyId,
       settings: verified.settings,
-    } satisfies Scope;
-    next();
+    };
   };
 }
 
@@ -120,18 +123,4 @@ function missingMessage(kind: "publishable" | "secret"): string {
   return kind === "secret"
     ? "Authentication required: HTTP Basic with a blank username and the secret key (sk_… or secret_sk_…) as the password."
     : "Authentication required: HTTP Basic with the publishable key as the username and a blank password.";
-}
-
-/**
- * Per client IP group limit, before any key lookup (behind the gateway the IP comes from its
- * trusted X-Forwarded-For; IPv6 grouped by RATE_LIMIT_IPV6_PREFIX). `client`: the client API
- * (RATE_LIMIT_IP_PER_MINUTE); `server`: the server API (RATE_LIMIT_SERVER_IP_PER_MINUTE).
- */
-export function limitByIp(deps: AppDeps, name: "client" | "server") {
-  const points = name === "server" ? deps.env.RATE_LIMIT_SERVER_IP_PER_MINUTE : deps.env.RATE_LIMIT_IP_PER_MINUTE;
-  const limit = new RateLimit(deps.redis, { name: `ip:${name}`, points, durationSeconds: 60 }, "TooManyRequests");
-  return async (req: Request, _res: Response, next: NextFunction) => {
-    await limit.consume(clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
-    next();
-  };
 }

@@ -1,7 +1,7 @@
 import { type CorsOptions, corsEcho as kitEcho, corsPreflight as kitPreflight, refuseOrigin } from "@authplane/service-kit";
 import type { NextFunction, Request, Response } from "express";
-import { relyingPartyOf, scopeOf } from "./auth.js";
-import { Errors } from "./errors.js";
+import { Errors } from "../errors.js";
+import { relyingPartyOf, type Scope } from "../scope.js";
 
 /**
  * CORS for the client API, on service-kit's CORS pieces (shared with the consumer API).
@@ -40,19 +40,15 @@ export function corsEcho(req: Request, res: Response, next: NextFunction): void 
   void echo(req, res, next);
 }
 
-/** After auth: the organization must list the request's Origin. */
-export function corsEnforce(req: Request, res: Response, next: NextFunction): void {
+/** After the key (the organization is known): its relying party must list the request's Origin. */
+export function enforceOrigin(req: Request, res: Response, scope: Scope): void {
   const origin = req.headers.origin;
-  if (typeof origin !== "string") {
-    next();
-    return;
-  }
-  const rp = relyingPartyOf(scopeOf(res));
+  if (typeof origin !== "string") return;
+  const rp = relyingPartyOf(scope);
   // Without a relying party the error stays readable: it only tells the developer what to set up.
   if (!rp) throw Errors.noRelyingParty();
   if (!rp.origins.includes(origin)) {
     refuseOrigin(res);
     throw Errors.permission(`Origin ${JSON.stringify(origin)} is not one of the organization's allowed origins.`);
   }
-  next();
 }

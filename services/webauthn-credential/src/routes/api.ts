@@ -1,0 +1,75 @@
+import { PasskeyError } from "@authplane/contracts";
+import { type ApiConfig, type ApiShape, defineApi } from "@authplane/service-kit";
+import { z } from "zod";
+import type { AppDeps } from "../deps.js";
+import type { ServiceErrorCode } from "../errors.js";
+import type { ClientCaller, ServerCaller } from "../scope.js";
+
+/**
+ * The passkey API's shape for the endpoint builder: the client API authenticates with the
+ * publishable key (`publishableKey`, caller = scope + relying party), the server API with the
+ * secret key in HTTP Basic (`passkeyBasic`, caller = scope); two per-IP limits.
+ */
+export interface PasskeyApiShape extends ApiShape {
+  deps: AppDeps;
+  callers: { publishableKey: ClientCaller; passkeyBasic: ServerCaller };
+  limits: "clientIp" | "serverIp";
+  codes: ServiceErrorCode;
+}
+
+/** Seed 003's error answer: `{"result": null, "errors": [{code, message}]}` (codes as declared). */
+function errorSchema(codes: readonly [ServiceErrorCode, ...ServiceErrorCode[]]) {
+  return z.object({
+    result: z.null(),
+    errors: z.array(z.object({ code: z.enum(codes), message: z.string() })).min(1),
+  });
+}
+
+const config: ApiConfig<PasskeyApiShape> = {
+  errorSchema,
+  auth: {
+    publishableKey: {
+      schemeName: "passkeyPublishableKey",
+      scheme: {
+        type: "http",
+        scheme: "basic",
+        description: "Client API: HTTP Basic with the publishable key (pk_…) as the username and a blank password.",
+      },
+      errors: {
+        400: ["InvalidAuthorizationHeader", "PublishableKeyNotFound"],
+        // No relying party configured; an Origin that is not one of the organization's.
+        403: ["PermissionViolation"],
+        429: ["TooManyRequests"],
+      },
+    },
+    passkeyBasic: {
+      schemeName: "passkeySecretKey",
+      scheme: {
+        type: "http",
+        scheme: "basic",
+        description: "Server API: HTTP Basic with a blank username and the secret key (sk_… or the SDKs' secret_sk_…) as the password.",
+      },
+      errors: { 400: ["InvalidAuthorizationHeader", "SecretKeyNotFound", "SecretKeyExpired"], 429: ["TooManyRequests"] },
+    },
+  },
+  limits: {
+    clientIp: { description: "RATE_LIMIT_IP_PER_MINUTE per client IP group (default 120/min), before the key is looked up." },
+    serverIp: { description: "RATE_LIMIT_SERVER_IP_PER_MINUTE per client IP group (default 6,000/min), before the key is looked up." },
+  },
+  limitErrors: { 429: ["TooManyRequests"] },
+  // Hostile or unreadable input (any route, before it runs), a body over the limit, 500, 503.
+  commonErrors: { 400: ["InvalidInput"], 413: ["InvalidInput"], 500: ["InternalError"], 503: ["InternalError"] },
+  validationErrors: { 400: ["InvalidInput"] },
+};
+
+/** The passkey APIs: every answer wrapped `{result, errors}` (seed 003; `errors` is `[]` on success). */
+export const passkeyApi = defineApi<PasskeyApiShape>({
+  ...config,
+  envelope: {
+    wrap: (result) => ({ result, errors: [] }),
+    schema: (result) => z.object({ result, errors: z.array(PasskeyError).max(0) }),
+  },
+});
+
+/** The demo's endpoints: same errors, answers not wrapped (pages, files, relayed answers). */
+export const demoApi = defineApi<PasskeyApiShape>({ ...config, tags: ["Demo"] });
