@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Replays the RUN steps of a Dockerfile's `build` stage without a Docker engine, in a fresh copy of
-# the repository filtered by .dockerignore (what `COPY . .` would see), with /out mapped to a temp
-# folder. Then the deployed folder can be started like the runtime stage would:
-#   infra/docker/replay-build-stage.sh services/consumer-auth/Dockerfile
-#   cd /tmp/authplane-replay-consumer-auth/out && NODE_ENV=production … node dist/main.js
+# Replays the RUN steps of the image's `build` stage (infra/docker/Dockerfile, with SERVICE=<name>)
+# without a Docker engine, in a fresh copy of the repository filtered by .dockerignore (what
+# `COPY . .` would see), with /out mapped to a temp folder. Then the deployed folder can be started
+# like the runtime stage would:
+#   infra/docker/replay-build-stage.sh consumer-auth [path/to/Dockerfile]
+#   cd /tmp/authplane-replay-consumer-auth/out/services/consumer-auth && NODE_ENV=production … node dist/main.js
 # It checks the paths, workspace filters, Prisma generation, tsc and `pnpm deploy` of an image; it
 # does not check the base image or the runtime user.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-df="${1:?usage: replay-build-stage.sh <path/to/Dockerfile>}"
-name="$(basename "$(dirname "$df")")"
+name="${1:?usage: replay-build-stage.sh <service> [path/to/Dockerfile]}"
+df="${2:-infra/docker/Dockerfile}"
+# The build argument, as `docker build --build-arg SERVICE=<name>` passes it to every RUN.
+export SERVICE="$name"
 work="${TMPDIR:-/tmp}/authplane-replay-$name"
 rm -rf "$work" && mkdir -p "$work/bin"
 # pnpm as the image installs it (npm i -g pnpm@10.34.8), without touching this machine's globals.
