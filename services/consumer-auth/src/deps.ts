@@ -20,6 +20,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { Env } from "./env.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { createConsumerAuthPruner } from "./retention.js";
+import { gateRules, RequestGate } from "./limits/request-gate.js";
 import { Revocations } from "./tokens/revocations.js";
 import { signingKeysChangedSubject } from "./tokens/signing-key-ring.js";
 import { TokenService } from "./tokens/token-service.js";
@@ -48,6 +49,8 @@ export interface AppDeps {
   tokens: TokenService;
   /** The revoked-session set (Redis copy of Postgres' record, rebuilt when Redis lost it). */
   revocations: Revocations;
+  /** The request's limits (and /check's revocation read) in one Redis round trip. */
+  requestGate: RequestGate;
   /** Deletes dead sessions, expired refresh tokens and abandoned guests (src/retention.ts). */
   pruner: RetentionPruner;
   rateLimits: {
@@ -87,17 +90,16 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   const revocations = new Revocations({ redis, prisma, logger });
   // Not fatal: without Redis the service starts and answers 503; the first check rebuilds the set.
   await revocations.ensure().catch((err: Error) => logger.warn({ err: err.message }, "revoked-session set not checked at start-up"));
+  const rules = gateRules(env);
   const rateLimits = {
-    ip: new RateLimit(redis, { name: "ip", points: env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 }),
-    gatewayIp: new RateLimit(redis, { name: "gateway-ip", points: env.RATE_LIMIT_GATEWAY_IP_PER_MINUTE, durationSeconds: 60 }),
+    ip: new RateLimit(redis, rules.ip),
+    gatewayIp: new RateLimit(redis, rules.gatewayIp),
     key: new RateLimit(redis, { name: "key", points: env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 }),
-    publishableKey: new KeyBudget(redis, {
-      name: "pk",
-      perClientPoints: env.RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE,
-      keyPoints: env.RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE,
-      durationSeconds: 60,
-    }),
+    publishableKey: new KeyBudget(redis, rules.keyBudget),
   };
+
+  const requestGate = new RequestGate(redis, env);
+  await requestGate.load();
   const pruner = createConsumerAuthPruner({ env, pool, logger, metrics });
   pruner.start();
   return {
@@ -116,6 +118,7 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
     relay,
     tokens,
     revocations,
+    requestGate,
     pruner,
     rateLimits,
   };

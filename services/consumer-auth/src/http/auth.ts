@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { type Mode, parseApiKeyPrefix, type VerifiedKey } from "@authplane/contracts";
 import { clientIpGroup } from "@authplane/service-kit";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
+import { keyBudgetHash, keyBudgetTakenByGate } from "../limits/request-gate.js";
 import { assertOriginAllowed } from "./cors.js";
 import { bearerToken } from "../usecases/verify-access-token.js";
 
@@ -32,7 +32,8 @@ export function limitByIp(deps: AppDeps, which: "public" | "gateway" = "public")
  * raw keys never reach Redis.
  */
 export async function consumeKeyBudget(deps: AppDeps, req: Request, key: string): Promise<void> {
-  const hash = createHash("sha256").update(key).digest("base64url").slice(0, 32);
+  const hash = keyBudgetHash(key);
+  if (keyBudgetTakenByGate(req, hash)) return; // already taken in the request's first Redis round trip
   if (key.startsWith("pk_")) await deps.rateLimits.publishableKey.consume(hash, clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
   else await deps.rateLimits.key.consume(hash);
 }

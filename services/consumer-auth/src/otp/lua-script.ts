@@ -11,6 +11,11 @@ export class LuaScript {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 
+  /** Loads the script into Redis' script cache ahead of its first run (saves that run's NOSCRIPT + EVAL). */
+  async load(redis: Redis): Promise<void> {
+    await redis.script("LOAD", this.source);
+  }
+
   async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);

@@ -6,6 +6,7 @@ import { Router } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
 import { consumeKeyBudget, sameScope } from "../http/auth.js";
+import { revocationReadByGate } from "../limits/request-gate.js";
 import { bearerToken, verifyAccessToken } from "../usecases/verify-access-token.js";
 
 /** Constant-time comparison (hashes first so lengths never leak). */
@@ -114,7 +115,7 @@ export function introspectRouter(deps: AppDeps): Router {
   router.get("/check", async (req, res) => {
     const scope = await checkScope(req);
     const token = bearerToken(req.headers.authorization);
-    const claims = token ? await verifyAccessToken(deps, token) : null;
+    const claims = token ? await verifyAccessToken(deps, token, revocationReadByGate(req)) : null;
     if (!claims || !sameScope(scope, claims)) throw appError(ErrorCatalog.authenticationRequired);
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("X-Consumer-Id", claims.consumerId);

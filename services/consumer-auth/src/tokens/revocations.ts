@@ -48,8 +48,16 @@ export class Revocations {
 
   constructor(private readonly deps: { redis: Redis; prisma: PrismaClient; logger: Logger }) {}
 
-  /** Is the session revoked? Throws DependencyUnavailableError (503) when Redis or Postgres cannot answer. */
-  async isRevoked(sessionId: string): Promise<boolean> {
+  /**
+   * Is the session revoked? Throws DependencyUnavailableError (503) when Redis or Postgres cannot
+   * answer. `prefetched`: the markers the request's first Redis round trip already read for this
+   * session (RequestGate), used instead of asking again while they say the set is complete.
+   */
+  async isRevoked(
+    sessionId: string,
+    prefetched?: { sessionId: string; ready: string | null; revoked: string | null } | null,
+  ): Promise<boolean> {
+    if (prefetched && prefetched.sessionId === sessionId && prefetched.ready !== null) return prefetched.revoked !== null;
     const redis = this.deps.redis;
     // A disconnected client would queue the command and time out: answer 503 now instead.
     if (redis.status !== "ready") throw new DependencyUnavailableError("redis");

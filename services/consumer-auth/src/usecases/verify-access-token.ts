@@ -1,5 +1,6 @@
 import type { OrganizationSettings } from "@authplane/contracts";
 import type { AppDeps } from "../deps.js";
+import type { PrefetchedRevocation } from "../limits/request-gate.js";
 import type { AccessTokenClaims } from "../tokens/access-token-claims.js";
 
 export type { AccessTokenClaims };
@@ -11,10 +12,15 @@ export { revokedSessionKey } from "../tokens/revocations.js";
  * revoked (one Redis MGET; Postgres only to rebuild a revoked set Redis lost). Returns the claims,
  * or null for any bad token. Throws (503) when Redis cannot be asked (at once while it is down).
  */
-export async function verifyAccessToken(deps: Pick<AppDeps, "tokens" | "revocations">, token: string): Promise<AccessTokenClaims | null> {
+export async function verifyAccessToken(
+  deps: Pick<AppDeps, "tokens" | "revocations">,
+  token: string,
+  /** The revocation markers already read for the token's session in the request's first Redis round trip (RequestGate). */
+  prefetched?: PrefetchedRevocation | null,
+): Promise<AccessTokenClaims | null> {
   const claims = await deps.tokens.verify(token);
   if (!claims) return null;
-  return (await deps.revocations.isRevoked(claims.sessionId)) ? null : claims;
+  return (await deps.revocations.isRevoked(claims.sessionId, prefetched)) ? null : claims;
 }
 
 /**
