@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
-import { AppError, DEFAULT_IPV6_PREFIX, DependencyUnavailableError, ipGroup, RateLimit, type Redis } from "@authplane/service-kit";
+import {
+  AppError,
+  currentRequestContext,
+  DEFAULT_IPV6_PREFIX,
+  DependencyUnavailableError,
+  ipGroup,
+  RateLimit,
+  type Redis,
+} from "@authplane/service-kit";
 import { identityKey, type OtpScope } from "./code-store.js";
 import type { OtpConfig } from "./config.js";
+import { LuaScript } from "./lua-script.js";
 import type { OtpIdentity } from "./normalize-identity.js";
 import { type OtpErrorEntry, OtpErrors, otpError } from "./otp-errors.js";
 
@@ -51,14 +60,6 @@ export class OtpLimits {
       points: config.maxFailedVerifiesPerDay,
       durationSeconds: DAY,
     });
-  }
-
-  /**
-   * 429 `otp_verify_locked` while the identity-wide wrong-code ceiling is spent (checked before a
-   * code is sent: it could not be verified).
-   */
-  async assertNotLocked(scope: OtpScope, identity: OtpIdentity): Promise<void> {
-    await withCode(this.identityFailures.assertAvailable(scopedIdentityKey(scope, identity)), OtpErrors.identityLocked);
   }
 
   /** The client a per-client budget is kept for: its IP group (IPv6 by prefix). */
@@ -131,53 +132,102 @@ export class OtpLimits {
   }
 
   /**
-   * Takes the resend cooldown (SET NX with expiry, so two parallel requests cannot both pass) and
-   * one hourly send for the identity; for SMS also one send of the organization-wide hourly and
-   * daily SMS ceilings and one of the destination country's hourly cap (all per organization and
-   * mode: one tenant's abuse must not stop another tenant's SMS).
+   * Everything a send needs, in ONE Redis round trip (script SEND_BUDGETS): first 429
+   * `otp_verify_locked` while the identity-wide wrong-code ceiling is spent (no code is sent that
+   * could not be verified; read only, like RateLimit.assertAvailable), then the resend cooldown
+   * (SET NX with expiry, so two parallel requests cannot both pass) and one hourly send for the
+   * identity; for SMS also one send of the organization-wide hourly and daily SMS ceilings and
+   * one of the destination country's hourly cap (all per organization and mode: one tenant's abuse
+   * must not stop another tenant's SMS). Each budget is rate-limiter-flexible's fixed window on
+   * the same key `RateLimit` uses (`rl:<name>:<key>`); a refused one keeps its point, and every
+   * budget taken before it and the cooldown are given back in the same script.
    * Returns a release function that gives back everything taken, for a send that failed afterwards
    * (nothing was delivered, so nothing may stay spent).
    */
   async consumeSend(scope: OtpScope, identity: OtpIdentity): Promise<() => Promise<void>> {
-    const cooldownKey = `otp:cooldown:${scopedIdentityKey(scope, identity)}`;
-    let taken: string | null = "OK";
+    const identityId = scopedIdentityKey(scope, identity);
+    const cooldownKey = `otp:cooldown:${identityId}`;
+    const budgets: Array<{ limit: RateLimit; key: string; entry: OtpErrorEntry }> = [
+      { limit: this.identitySends, key: identityId, entry: OtpErrors.identityRateLimited },
+    ];
+    if (identity.channel === "sms") {
+      const org = `${scope.organizationId}:${scope.mode}`;
+      budgets.push({ limit: this.orgSmsHourly, key: org, entry: OtpErrors.orgSmsLimited });
+      budgets.push({ limit: this.orgSmsDaily, key: org, entry: OtpErrors.orgSmsLimited });
+      budgets.push({ limit: this.countrySends, key: `${org}:${identity.country ?? "ZZ"}`, entry: OtpErrors.countryRateLimited });
+    }
+    const keys = [rlKey(this.identityFailures, identityId), cooldownKey, ...budgets.map((b) => rlKey(b.limit, b.key))];
+    const args: Array<string | number> = [this.identityFailures.rule.points, this.config.resendCooldownSeconds, budgets.length];
+    for (const b of budgets) args.push(b.limit.rule.points, b.limit.rule.durationSeconds);
+    // As RateLimit does (rejectIfRedisNotReady): a disconnected client would queue the script.
+    if (this.redis.status !== "ready") throw new DependencyUnavailableError("redis");
+    let reply: [number, number];
     try {
-      // A cooldown of 0 turns it off (SET EX 0 is an error in Redis).
-      if (this.config.resendCooldownSeconds > 0)
-        taken = await this.redis.set(cooldownKey, "1", "EX", this.config.resendCooldownSeconds, "NX");
+      reply = (await SEND_BUDGETS.run(this.redis, keys, args)) as [number, number];
     } catch (err) {
       throw new DependencyUnavailableError("redis", err);
     }
-    if (taken === null) {
-      const ttl = await this.redis.pttl(cooldownKey).catch(() => this.config.resendCooldownSeconds * 1000);
+    const [refused, ttl] = reply;
+    const retry = (name?: string) => {
+      // Counted by the access log under the refusing limit's name, as RateLimit does.
+      const ctx = name ? currentRequestContext() : undefined;
+      if (ctx) ctx.refusedBy = name;
       const retryAfter = Math.max(1, Math.ceil(ttl / 1000));
-      throw otpError(OtpErrors.resendCooldown, { "Retry-After": String(retryAfter) }, { retryAfter });
-    }
-    const refunds: Array<() => Promise<void>> = [];
-    const release = async () => {
+      return [{ "Retry-After": String(retryAfter) }, { retryAfter }] as const;
+    };
+    if (refused === -1) throw otpError(OtpErrors.identityLocked, ...retry(this.identityFailures.rule.name));
+    if (refused === -2) throw otpError(OtpErrors.resendCooldown, ...retry());
+    const failed = budgets[refused - 1];
+    if (failed) throw otpError(failed.entry, ...retry(failed.limit.rule.name));
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
       await this.redis.del(cooldownKey).catch(() => {});
-      for (const refund of refunds.reverse()) await refund().catch(() => {});
-      refunds.length = 0;
+      for (const b of [...budgets].reverse()) await b.limit.refund(b.key).catch(() => {});
     };
-    const take = async (limit: RateLimit, key: string, entry: OtpErrorEntry) => {
-      await withCode(limit.consume(key), entry);
-      refunds.push(() => limit.refund(key));
-    };
-    try {
-      await take(this.identitySends, scopedIdentityKey(scope, identity), OtpErrors.identityRateLimited);
-      if (identity.channel === "sms") {
-        const org = `${scope.organizationId}:${scope.mode}`;
-        await take(this.orgSmsHourly, org, OtpErrors.orgSmsLimited);
-        await take(this.orgSmsDaily, org, OtpErrors.orgSmsLimited);
-        await take(this.countrySends, `${org}:${identity.country ?? "ZZ"}`, OtpErrors.countryRateLimited);
-      }
-    } catch (err) {
-      await release();
-      throw err;
-    }
-    return release;
   }
 }
+
+/** The Redis key of a RateLimit bucket (rate-limiter-flexible: `<keyPrefix>:<key>`, keyPrefix `rl:<name>`). */
+function rlKey(limit: RateLimit, key: string): string {
+  return `rl:${limit.rule.name}:${key}`;
+}
+
+/**
+ * KEYS: the identity-wide wrong-code bucket, the cooldown key, then the budgets in order.
+ * ARGV: the wrong-code ceiling, the cooldown seconds (0: none), the number of budgets, then
+ * points and window seconds per budget. Returns {0, 0} when everything was taken, {-1, pttl}
+ * locked, {-2, pttl} cooling down, {i, pttl} refused by budget i (earlier budgets and the cooldown
+ * given back). A budget step is rate-limiter-flexible's RateLimiterRedis script verbatim.
+ */
+const SEND_BUDGETS = new LuaScript(`
+local failures = redis.call('get', KEYS[1])
+if failures and tonumber(failures) >= tonumber(ARGV[1]) then
+  return {-1, redis.call('pttl', KEYS[1])}
+end
+local cooldown = tonumber(ARGV[2])
+if cooldown > 0 and not redis.call('set', KEYS[2], '1', 'EX', cooldown, 'NX') then
+  return {-2, redis.call('pttl', KEYS[2])}
+end
+local n = tonumber(ARGV[3])
+for i = 1, n do
+  local key = KEYS[2 + i]
+  local dur = ARGV[3 + 2 * i]
+  redis.call('set', key, 0, 'EX', dur, 'NX')
+  local consumed = redis.call('incrby', key, 1)
+  local ttl = redis.call('pttl', key)
+  if ttl == -1 then
+    redis.call('expire', key, dur)
+    ttl = 1000 * dur
+  end
+  if consumed > tonumber(ARGV[2 + 2 * i]) then
+    for j = i - 1, 1, -1 do redis.call('incrby', KEYS[2 + j], -1) end
+    if cooldown > 0 then redis.call('del', KEYS[2]) end
+    return {i, ttl}
+  end
+end
+return {0, 0}`);
 
 /** Bucket key of per-identity limits: organization + mode + the (hashed) email/phone. */
 function scopedIdentityKey(scope: OtpScope, identity: OtpIdentity): string {

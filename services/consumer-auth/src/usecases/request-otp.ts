@@ -26,8 +26,8 @@ export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpI
     throw otpError(OtpErrors.smsCountryNotAllowed);
   }
 
-  // No code is sent while the identity's wrong-code budget is spent: it could not be verified.
-  await otp.limits.assertNotLocked(scope, identity);
+  // One Redis round trip: no code while the identity's wrong-code budget is spent (it could not
+  // be verified), then the cooldown and the send budgets.
   const releaseBudgets = await otp.limits.consumeSend(scope, identity);
   const requestId = `${IdPrefix.otpRequest}${ulid()}`;
   const code = otp.codes.generateCode();
