@@ -3,6 +3,8 @@ import type { TestIsolation } from "@authplane/service-kit/testing";
 
 export declare const root: string;
 export declare function freePort(): Promise<number>;
+/** Free ports from `base` upwards (any free port when `base` is 0). */
+export declare function portsFrom(base: number): () => Promise<number>;
 
 export interface StackProcess {
   name: string;
@@ -19,6 +21,8 @@ export interface Stack {
   urls: Record<string, string>;
   /** Base URL of each started service's metrics listener (`${url}/metrics`; METRICS_PORT). */
   metricsUrls: Record<string, string>;
+  /** Base URLs of every instance of each service (`instances`), the first being `urls[name]`. */
+  instanceUrls: Record<string, string[]>;
   /** Base URL of the gateway ("" when not started). */
   gatewayUrl: string;
   procs: StackProcess[];
@@ -38,6 +42,10 @@ export interface StackOptions {
   logLevel?: string;
   /** Keep every output line of the services (not only the last 60). */
   keepOutput?: boolean;
+  /** Instances of every service (default 1), named `<service>`, `<service>#2`, …; the gateway routes to all. */
+  instances?: number;
+  /** Port allocator for the services and the gateway (default: any free port). */
+  port?: () => Promise<number>;
 }
 
 export declare function startStack(opts: StackOptions): Promise<Stack>;

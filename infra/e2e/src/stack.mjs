@@ -29,6 +29,30 @@ export async function freePort() {
   return port;
 }
 
+/**
+ * A port allocator handing out free ports from `base` upwards (a range reserved for one test run),
+ * or any free port when `base` is 0.
+ */
+export function portsFrom(base) {
+  let next = base;
+  return async () => {
+    if (!base) return freePort();
+    for (; next < base + 1000; next++) {
+      const port = next;
+      const free = await new Promise((resolve) => {
+        const s = net.createServer();
+        s.once("error", () => resolve(false));
+        s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+      });
+      if (free) {
+        next = port + 1;
+        return port;
+      }
+    }
+    throw new Error(`no free port in ${base}-${base + 999}`);
+  };
+}
+
 function entryOf(name) {
   return name === "gateway" ? path.join(root, "infra/gateway/dist/main.js") : path.join(root, "services", name, "dist/main.js");
 }
@@ -78,10 +102,15 @@ async function waitReady(proc, url, timeoutMs) {
 
 /**
  * @param {{ services: string[], gateway?: boolean, env?: Record<string, Record<string, string>>,
- *           readyTimeoutMs?: number, logLevel?: string, keepOutput?: boolean }} opts
+ *           readyTimeoutMs?: number, logLevel?: string, keepOutput?: boolean, instances?: number,
+ *           port?: () => Promise<number> }} opts
  */
 export async function startStack(opts) {
   const iso = createTestIsolation();
+  const nextPort = opts.port ?? freePort;
+  const instances = opts.instances ?? 1;
+  /** Base URLs of every instance of each service (the gateway gets them all). */
+  const instanceUrls = {};
   const operatorToken = `op_${randomBytes(24).toString("hex")}`;
   const urls = {};
   /** Base URL of each service's metrics listener (METRICS_PORT): `${metricsUrls[name]}/metrics`. */
@@ -93,6 +122,7 @@ export async function startStack(opts) {
     operatorToken,
     urls,
     metricsUrls,
+    instanceUrls,
     gatewayUrl: "",
     procs,
     /** Everything a process printed (with `keepOutput`), e.g. to assert that no secret was logged. */
@@ -105,9 +135,9 @@ export async function startStack(opts) {
      */
     async startReplica(name) {
       if (!envs[name]) throw new Error(`${name} is not part of this stack`);
-      const port = await freePort();
+      const port = await nextPort();
       const count = procs.filter((p) => p.name.split("#")[0] === name).length;
-      const p = launch(name, { ...envs[name], PORT: String(port), METRICS_PORT: String(await freePort()) }, opts.keepOutput);
+      const p = launch(name, { ...envs[name], PORT: String(port), METRICS_PORT: String(await nextPort()) }, opts.keepOutput);
       p.name = `${name}#${count + 1}`;
       procs.push(p);
       const url = `http://127.0.0.1:${port}`;
@@ -131,33 +161,47 @@ export async function startStack(opts) {
   try {
     const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
     const started = [];
-    for (const name of opts.services) {
-      const port = await freePort();
-      urls[name] = `http://127.0.0.1:${port}`;
-      const metricsPort = await freePort();
-      metricsUrls[name] = `http://127.0.0.1:${metricsPort}`;
-      const env = {
-        ...base,
-        ...iso.env(name),
-        LOG_LEVEL: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? "warn",
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        HOST: "127.0.0.1",
-        OPERATOR_TOKEN: operatorToken,
-        ...(opts.env?.[name] ?? {}),
-      };
-      envs[name] = env;
-      const p = launch(name, env, opts.keepOutput);
-      procs.push(p);
-      started.push(waitReady(p, `${urls[name]}/readyz`, opts.readyTimeoutMs ?? 45_000));
+    for (const name of opts.services) instanceUrls[name] = [];
+    // Round by round: the first instance of every service, then (once those are ready, so two
+    // instances never migrate one schema at once) the second of every service, and so on.
+    for (let i = 1; i <= instances; i++) {
+      const round = [];
+      for (const name of opts.services) {
+        const port = await nextPort();
+        const url = `http://127.0.0.1:${port}`;
+        instanceUrls[name].push(url);
+        const metricsPort = await nextPort();
+        if (i === 1) {
+          urls[name] = url;
+          metricsUrls[name] = `http://127.0.0.1:${metricsPort}`;
+        }
+        const env = {
+          ...base,
+          ...iso.env(name),
+          LOG_LEVEL: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? "warn",
+          HOST: "127.0.0.1",
+          OPERATOR_TOKEN: operatorToken,
+          ...(opts.env?.[name] ?? {}),
+        };
+        envs[name] = env;
+        const p = launch(name, { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) }, opts.keepOutput);
+        if (i > 1) p.name = `${name}#${i}`;
+        procs.push(p);
+        round.push(waitReady(p, `${url}/readyz`, opts.readyTimeoutMs ?? 45_000));
+      }
+      if (i < instances) {
+        const results = await Promise.allSettled(round);
+        const failures = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
+        if (failures.length) throw new Error(failures.join("\n\n"));
+      } else started.push(...round);
     }
     if (opts.gateway) {
-      const port = await freePort();
+      const port = await nextPort();
       stack.gatewayUrl = `http://127.0.0.1:${port}`;
       const env = { ...base, PORT: String(port), HOST: "127.0.0.1" };
       // Services not started point at a closed port, so their paths answer 503 rather than
       // reaching whatever happens to run on the dev ports.
-      for (const [svc, v] of Object.entries(GATEWAY_VAR)) env[v] = urls[svc] ?? `http://127.0.0.1:${await freePort()}`;
+      for (const [svc, v] of Object.entries(GATEWAY_VAR)) env[v] = instanceUrls[svc]?.join(",") ?? `http://127.0.0.1:${await nextPort()}`;
       const p = launch("gateway", env);
       procs.push(p);
       started.push(waitReady(p, `${stack.gatewayUrl}/healthz`, 10_000));

@@ -3,7 +3,7 @@ import type { BaseEnv, NatsAuthEnv } from "./env.js";
 import { withTimeout } from "./http.js";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { connectJetStream, ensureEventStream, type NatsHandles } from "./nats.js";
+import { connectJetStream, ensureEventStream, type NatsHandles, retryTransient } from "./nats.js";
 import { OutboxRelay } from "./outbox.js";
 import { createPgPool, type PgPool } from "./postgres.js";
 import { createRedis, type Redis } from "./redis.js";
@@ -53,7 +53,8 @@ export async function connectServiceCore<WithRedis extends boolean = true>(
   let nats: NatsHandles;
   try {
     nats = await connectJetStream(env.NATS_URL, opts.service, { auth: env });
-    await ensureEventStream(nats.jsm, subjects, env.NATS_STREAM_REPLICAS ?? 1).catch(async (err: unknown) => {
+    // Retried: on a fresh cluster the replicated stream's creation can outlast one API timeout.
+    await retryTransient(() => ensureEventStream(nats.jsm, subjects, env.NATS_STREAM_REPLICAS ?? 1)).catch(async (err: unknown) => {
       await nats.nc.close().catch(() => {});
       throw err;
     });

@@ -130,6 +130,35 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
   }
 }
 
+/**
+ * Whether a JetStream API call failed in a way a retry can cure: a timeout or no responders (the
+ * server, or a clustered JetStream electing a leader, did not answer in time) or JetStream saying
+ * it is temporarily unavailable. Refusals (permissions, bad config) are not.
+ */
+export function isTransientJetStreamError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const text = `${err.name} ${err.message} ${err.cause instanceof Error ? `${err.cause.name} ${err.cause.message}` : ""}`;
+  if (/permission|authori[sz]ation/i.test(text)) return false;
+  return /timeout|no ?responders|temporarily unavailable|leader|connection (closed|draining)|disconnect/i.test(text);
+}
+
+/**
+ * Runs a JetStream API call again after transient failures (isTransientJetStreamError), up to
+ * `attempts` times with `delayMs` between: declaring streams and consumers at start-up, when a
+ * fresh NATS cluster may still be electing the leaders of the new replicated streams.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, opts: { attempts?: number; delayMs?: number } = {}): Promise<T> {
+  const attempts = opts.attempts ?? 6;
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !isTransientJetStreamError(err)) throw err;
+      await new Promise((r) => setTimeout(r, opts.delayMs ?? 1_000));
+    }
+  }
+}
+
 /** The event stream every service publishes its facts to. */
 export async function ensureEventStream(jsm: JetStreamManager, subjects: Subjects, replicas = 1): Promise<void> {
   await ensureStream(jsm, { name: subjects.eventsStream, subjects: [subjects.allEvents], maxAgeSeconds: 7 * 24 * 3600, replicas });

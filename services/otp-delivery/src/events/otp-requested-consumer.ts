@@ -1,5 +1,13 @@
 import { OTP_REQUESTED_TYPE, parseEventMessage, type Subjects } from "@authplane/contracts";
-import { AckPolicy, ensureStream, type JetStreamClient, type JetStreamManager, type Logger, nanos } from "@authplane/service-kit";
+import {
+  AckPolicy,
+  ensureStream,
+  type JetStreamClient,
+  type JetStreamManager,
+  type Logger,
+  nanos,
+  retryTransient,
+} from "@authplane/service-kit";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { DeliveryDecision, DeliveryJob } from "../usecases/deliver-otp.js";
 
@@ -85,7 +93,8 @@ export class OtpRequestedConsumer {
   }
 
   async start(): Promise<void> {
-    await this.ensure();
+    // Retried: on a fresh NATS cluster the replicated stream and consumer can outlast one API timeout.
+    await retryTransient(() => this.ensure());
     this.stopping = false;
     this.loop = this.run();
   }
