@@ -34,7 +34,9 @@ let natsProc: ChildProcess;
 let natsLog = "";
 let natsUrl = "";
 let storeDir = "";
-const passwords = Object.fromEntries(AUTHPLANE_SERVICES.map((s) => [s, randomBytes(24).toString("base64url")])) as Record<
+// nats-server parses a `$VARIABLE`'s value like a config value: one starting with a digit or `-`
+// can be read as a number and stop the server. Starting with a letter, it is always a string.
+const passwords = Object.fromEntries(AUTHPLANE_SERVICES.map((s) => [s, `p${randomBytes(24).toString("hex")}`])) as Record<
   AuthplaneService,
   string
 >;

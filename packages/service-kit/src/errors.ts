@@ -67,8 +67,10 @@ export function classifyDependencyError(err: unknown): DependencyUnavailableErro
 
 const REDIS_FAULT = /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|Reached the max retries per request/;
 const PG_FAULT_CODES = /^(P1001|P1002|P1008|P1017|P2024|57P01|57P02|57P03|53300|08000|08001|08003|08004|08006)$/;
+// Prisma's P2028 when no pool connection came in time (maxWait) or the transaction outlived its
+// timeout (rolled back): the database is slow or saturated, not a bug in the query.
 const PG_FAULT =
-  /Can't reach database|Connection terminated|timeout exceeded when trying to connect|DatabaseNotReachable|too many clients|the database system is (starting up|shutting down)|terminating connection due to administrator command|Query read timeout/i;
+  /Can't reach database|Connection terminated|timeout exceeded when trying to connect|DatabaseNotReachable|too many clients|the database system is (starting up|shutting down)|terminating connection due to administrator command|Query read timeout|Unable to start a transaction in the given time|cannot be executed on an expired transaction|Transaction already closed/i;
 const NET_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/;
 const NATS_CODES = /^(TIMEOUT|503|CONNECTION_CLOSED|CONNECTION_DRAINING|CONNECTION_REFUSED|DISCONNECT)$/;
 const NATS_FAULT = /no responders|CONNECTION_CLOSED|connection closed|connection draining|TIMEOUT/;

@@ -103,6 +103,35 @@ test("scheduled rotation: a key older than SIGNING_KEY_ROTATION_DAYS is replaced
   }
 });
 
+test("a saturated pool or an expired transaction is a postgres 503, not a 500 (issue 12: refreshes under load on a cluster)", async () => {
+  const { prisma } = w.ca.deps;
+  // More transactions than the pool has connections, each holding one: the ones that cannot get a
+  // connection within maxWait fail with Prisma's "Unable to start a transaction in the given time".
+  const results = await Promise.allSettled(
+    Array.from({ length: 40 }, () =>
+      prisma.$transaction(async (tx) => tx.$executeRaw`SELECT pg_sleep(0.3)`, { maxWait: 20, timeout: 10_000 }),
+    ),
+  );
+  const startFailures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));
+  expect(startFailures.length).toBeGreaterThan(0);
+  for (const err of startFailures) {
+    expect(err.message).toMatch(/Unable to start a transaction in the given time/);
+    expect(classifyDependencyError(err)?.dependency).toBe("postgres");
+  }
+  // A transaction that outlives its timeout is rolled back; its next statement fails.
+  const expired = await prisma
+    .$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_sleep(0.3)`;
+        await tx.$executeRaw`SELECT 1`;
+      },
+      { timeout: 100 },
+    )
+    .catch((e: unknown) => e as Error);
+  expect(expired).toBeInstanceOf(Error);
+  expect(classifyDependencyError(expired)?.dependency).toBe("postgres");
+});
+
 test("a SQL bug reported by Prisma stays a 500-class error, not a fake dependency outage", async () => {
   const err = await w.ca.deps.prisma.$executeRaw`SELECT * FROM no_such_table_at_all`.catch((e: unknown) => e);
   expect(err).toBeInstanceOf(Error);

@@ -1,6 +1,7 @@
 import { createLogger, DEV_OTP_SEAL_KEYS, importSealPrivateKey, type PgPool } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import type { RunningService } from "../src/service.js";
+import { DevTransport } from "../src/transports/dev-transport.js";
 import type { OtpMessage } from "../src/transports/transport.js";
 import { deliverOtp } from "../src/usecases/deliver-otp.js";
 import { startTestOtpDelivery } from "../src/testing.js";
@@ -142,4 +143,39 @@ test("two instances racing for one event: the lease lets exactly one send, the o
   expect(sent).toHaveLength(1);
   const rows = (await deliveries(pool)).filter((r) => r.event_id === job.id);
   expect(rows).toEqual([expect.objectContaining({ status: "sent", attempts: 1, provider_message_id: "race-1" })]);
+});
+
+test("a crash after the dev sink stored the message, before the delivery was recorded: the retry stores no second message (issue 12)", async () => {
+  const service = running[0] ?? (await start()).service;
+  const dev = new DevTransport(service.deps.prisma);
+  // Stores the message, then fails as a process killed before recording the send would have.
+  const storesThenCrashes = {
+    async send(m: OtpMessage): Promise<never> {
+      await dev.send(m);
+      throw new Error("killed before the delivery was recorded");
+    },
+  };
+  const deps = (transport: typeof dev | typeof storesThenCrashes) => ({
+    prisma: service.deps.prisma,
+    transports: { email: transport, sms: transport, testSink: transport },
+    sealKeys: [importSealPrivateKey(DEV_OTP_SEAL_KEYS.privateKey)],
+    logger: service.deps.logger,
+    onOutboxWrite: () => service.deps.relay.kick(),
+    backoffMs: [10],
+    maxAttempts: 4,
+    leaseMs: 10_000,
+  });
+  const job = otpJob({ to: "crashed-after-send@example.com" });
+  expect(await deliverOtp(deps(storesThenCrashes), { envelope: job, data: job.data, deliveryCount: 1 })).toEqual({
+    kind: "retry",
+    delayMs: 10,
+  });
+  expect((await sentCounts()).get("crashed-after-send@example.com")).toBe(1);
+
+  // The redelivered job (another instance, or this one after the lease) sends again: same delivery.
+  expect(await deliverOtp(deps(dev), { envelope: job, data: job.data, deliveryCount: 2 })).toEqual({ kind: "ack" });
+  expect((await sentCounts()).get("crashed-after-send@example.com")).toBe(1);
+  const { rows: stored } = await pool.query<{ id: string }>(`SELECT id FROM "dev_messages" WHERE "to" = 'crashed-after-send@example.com'`);
+  const rows = (await deliveries(pool)).filter((r) => r.event_id === job.id);
+  expect(rows).toEqual([expect.objectContaining({ status: "sent", attempts: 2, provider_message_id: stored[0]?.id })]);
 });

@@ -15,13 +15,18 @@ export class DevTransport implements Transport {
 
   async send(message: OtpMessage): Promise<SendResult> {
     const id = `msg_${nextUlid()}`;
+    let rendered: { channel: "email" | "sms"; subject: string | null; text: string };
     if (message.channel === "email") {
       const { subject, text } = renderOtpEmail(message);
-      await this.prisma.devMessage.create({ data: { id, channel: "email", to: message.to, subject, text, code: message.code } });
-    } else {
-      const text = renderOtpSms(message);
-      await this.prisma.devMessage.create({ data: { id, channel: "sms", to: message.to, subject: null, text, code: message.code } });
-    }
-    return { providerMessageId: id };
+      rendered = { channel: "email", subject, text };
+    } else rendered = { channel: "sms", subject: null, text: renderOtpSms(message) };
+    // At most one message per delivery: a retry after a crash between this insert and the
+    // delivery being recorded as sent finds the message already there and reports it.
+    await this.prisma.devMessage.createMany({
+      data: [{ id, ...rendered, to: message.to, code: message.code, deliveryId: message.idempotencyKey }],
+      skipDuplicates: true,
+    });
+    const stored = await this.prisma.devMessage.findUnique({ where: { deliveryId: message.idempotencyKey }, select: { id: true } });
+    return { providerMessageId: stored?.id ?? id };
   }
 }

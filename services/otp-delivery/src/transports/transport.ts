@@ -8,6 +8,12 @@ export interface OtpMessage {
   code: string;
   organizationName: string;
   ttlSeconds: number;
+  /**
+   * Same on every attempt of one job (the delivery's id). A transport that can de-duplicate on it
+   * (the dev sink; a provider with an idempotency key) sends once even when a crash after the send
+   * made the job run again; SMTP and the SMS provider API cannot.
+   */
+  idempotencyKey: string;
 }
 
 export interface SendResult {

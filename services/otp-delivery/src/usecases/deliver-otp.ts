@@ -44,7 +44,8 @@ interface ClaimedRow {
  *  3. send, then record `sent` + `otp.v1.delivered` (or `failed` + `otp.v1.delivery_failed`) in one
  *     transaction with the outbox row; a transient failure releases the lease and retries later.
  * A crash between the provider accepting and step 3 committing is the one window where a second
- * message can go out (after the lease expires): no provider offers an idempotency key to close it.
+ * message can go out (after the lease expires): SMTP and the SMS API offer no idempotency key to
+ * close it; the dev/test sink does (one message per delivery id, OtpMessage.idempotencyKey).
  */
 export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promise<DeliveryDecision> {
   const { envelope, data } = job;
@@ -99,6 +100,7 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
       code,
       organizationName: data.organizationName,
       ttlSeconds: data.ttlSeconds,
+      idempotencyKey: claimed.id,
     }));
   } catch (err) {
     const failure =
