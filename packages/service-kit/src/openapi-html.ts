@@ -120,6 +120,9 @@ function schemaHtml(s: JsonSchema | undefined, depth = 0): string {
   const props = objectSchema.properties as Record<string, JsonSchema> | undefined;
   const variants = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
   if (!props) {
+    // `T | null` (zod's nullish): show T's fields, the type line already says "| null".
+    const nonNull = variants?.filter((v) => v.type !== "null");
+    if (nonNull?.length === 1 && nonNull[0]) return schemaHtml(nonNull[0], depth);
     if (variants?.some((v) => v.properties)) {
       return `<ul class="schema">${variants.map((v, i) => `<li><span class="t">variant ${i + 1}</span>${schemaHtml(v, depth + 1)}</li>`).join("")}</ul>`;
     }
