@@ -597,6 +597,12 @@ describe("NATS cluster", () => {
     }
   });
 
+  it("the services' streams are replicated on every JetStream node", () => {
+    const nats = find(prodObjects, "StatefulSet", "nats");
+    const config = find(prodObjects, "ConfigMap", "authplane-config");
+    expect(Number(config.data.NATS_STREAM_REPLICAS)).toBe(nats.spec.replicas);
+  });
+
   it("probes on the monitoring port, lame-duck mode on stop", () => {
     const container = podSpec(find(prodObjects, "StatefulSet", "nats"))?.containers[0];
     const conf = readFileSync(path.join(base, "nats.conf"), "utf8");
