@@ -3,12 +3,14 @@
  * path. It appends the client address to X-Forwarded-For (the services trust it from loopback
  * only), and adds X-Forwarded-Proto/Host. Each service's variable may list several instances,
  * comma-separated: requests go round-robin, and one refusing connections is skipped for the next.
- * In production use your own gateway with the same routes (see infra/README.md). Its only import
- * is service-kit's dependency-free OpenAPI module (merge and reference page), so it starts instantly.
+ * In production use your own gateway with the same routes (see infra/README.md). It imports only
+ * service-kit's dependency-free OpenAPI module (merge and reference page) and the contracts (zod)
+ * for the AsyncAPI document, so it starts instantly.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { mergeOpenApiDocuments, type OpenApiDocument, renderDocsHtml } from "@authplane/service-kit/openapi-document";
+import { asyncApiDocument } from "@authplane/contracts";
 
 /** Base URL of each service; several instances as a comma-separated list. */
 export interface GatewayTargets {
@@ -222,6 +224,7 @@ export function createGateway(opts: GatewayOptions = {}): http.Server {
   for (const target of Object.values(targets)) poolOf(target);
   const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
+  let asyncApi: object | null = null;
   const server = http.createServer((req, res) => {
     // Every request gets an id here (or keeps a well-formed one from the client): passed to the
     // service, which logs it on each line, passes it over NATS, and echoes it back.
@@ -255,6 +258,12 @@ export function createGateway(opts: GatewayOptions = {}): http.Server {
         },
         () => sendJson(res, 500, { error: "internal_error", message: "The merged OpenAPI document could not be built." }),
       );
+      return;
+    }
+    // The AsyncAPI document of the NATS events internal services subscribe to (event catalog).
+    if (pathname === "/asyncapi.json") {
+      asyncApi ??= asyncApiDocument();
+      sendJson(res, 200, asyncApi);
       return;
     }
     const fail = (status: number, error: GatewayError, message: string, extra?: http.OutgoingHttpHeaders) =>
