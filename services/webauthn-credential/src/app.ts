@@ -11,7 +11,7 @@ import {
 } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
-import { wrappedErrorFormat } from "./errors.js";
+import { wrappedErrorFormat } from "./routes/api.js";
 import { passkeyAuthenticators, passkeyLimits } from "./routes/auth.js";
 import { clientApiEndpoints } from "./routes/client-api.js";
 import { corsEcho } from "./routes/cors.js";

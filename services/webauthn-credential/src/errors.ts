@@ -1,5 +1,5 @@
-import { type KeyInvalidReason, type PasskeyError, PasskeyErrorCode } from "@authplane/contracts";
-import { AppError, type ErrorFormat, ValidationError } from "@authplane/service-kit";
+import type { KeyInvalidReason, PasskeyError } from "@authplane/contracts";
+import { AppError } from "@authplane/service-kit";
 
 /**
  * Codes this service answers with: the contracts' PasskeyErrorCode (seed 003's enum and the codes
@@ -96,32 +96,3 @@ export function publicVerifyMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/[,;:]?\s*\(?\bexpected\b[\s\S]*$/i, "").trim();
 }
-
-const SEED_CODES = new Set<string>([...PasskeyErrorCode.options, "TooManyRequests"]);
-
-/** Kit codes (validation, 404, body parser, 503, 500) mapped to seed 003 codes. */
-function codeOf(err: AppError): ServiceErrorCode {
-  if (SEED_CODES.has(err.code)) return err.code as ServiceErrorCode;
-  if (err.status === 429) return "TooManyRequests";
-  if (err.status === 404) return "EntityNotFound";
-  if (err.status >= 500) return "InternalError";
-  return "InvalidInput";
-}
-
-function messageOf(err: AppError, code: ServiceErrorCode): string {
-  if (err instanceof ValidationError) {
-    const parts = err.issues.map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`);
-    return `Invalid input. ${parts.join("; ")}`;
-  }
-  // 500s disclose nothing (seed: "refusing to disclose additional details").
-  if (code === "InternalError" && err.status === 500) return "An internal error has occurred.";
-  return err.message;
-}
-
-/** Seed 003 wrapped format: `{"result": null, "errors": [{code, message}]}` for every error. */
-export const wrappedErrorFormat: ErrorFormat = {
-  body(err) {
-    const code = codeOf(err);
-    return { result: null, errors: [{ code, message: messageOf(err, code) }] };
-  },
-};

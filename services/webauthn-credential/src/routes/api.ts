@@ -1,5 +1,5 @@
-import { PasskeyError } from "@authplane/contracts";
-import { type ApiConfig, type ApiShape, defineApi } from "@authplane/service-kit";
+import { PasskeyError, PasskeyErrorCode } from "@authplane/contracts";
+import { type ApiConfig, type ApiShape, type AppError, defineApi, type ErrorFormat, ValidationError } from "@authplane/service-kit";
 import { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import type { ServiceErrorCode } from "../errors.js";
@@ -73,3 +73,34 @@ export const passkeyApi = defineApi<PasskeyApiShape>({
 
 /** The demo's endpoints: same errors, answers not wrapped (pages, files, relayed answers). */
 export const demoApi = defineApi<PasskeyApiShape>({ ...config, tags: ["Demo"] });
+
+// ---- the wire format of errors (the app's one error middleware renders every error with it) ----
+
+const SEED_CODES = new Set<string>([...PasskeyErrorCode.options, "TooManyRequests"]);
+
+/** Kit codes (validation, 404, body parser, 503, 500) mapped to seed 003 codes. */
+function codeOf(err: AppError): ServiceErrorCode {
+  if (SEED_CODES.has(err.code)) return err.code as ServiceErrorCode;
+  if (err.status === 429) return "TooManyRequests";
+  if (err.status === 404) return "EntityNotFound";
+  if (err.status >= 500) return "InternalError";
+  return "InvalidInput";
+}
+
+function messageOf(err: AppError, code: ServiceErrorCode): string {
+  if (err instanceof ValidationError) {
+    const parts = err.issues.map((i) => `${i.path.length ? i.path.join(".") : "(body)"}: ${i.message}`);
+    return `Invalid input. ${parts.join("; ")}`;
+  }
+  // 500s disclose nothing (seed: "refusing to disclose additional details").
+  if (code === "InternalError" && err.status === 500) return "An internal error has occurred.";
+  return err.message;
+}
+
+/** Seed 003 wrapped format: `{"result": null, "errors": [{code, message}]}` for every error. */
+export const wrappedErrorFormat: ErrorFormat = {
+  body(err) {
+    const code = codeOf(err);
+    return { result: null, errors: [{ code, message: messageOf(err, code) }] };
+  },
+};
