@@ -15,3 +15,9 @@ export const SERVICES = [
   .filter((s) => existsSync(path.join(s.dir, "dist", "main.js")));
 
 export const GATEWAY = { name: "gateway", port: 8080, dir: path.join(root, "infra", "gateway") };
+
+/**
+ * The tracing preload every service and the gateway start with (`node --import …`): it loads the
+ * OpenTelemetry SDK only when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is set.
+ */
+export const TRACING_PRELOAD = path.join(root, "packages", "service-kit", "dist", "tracing-preload.js");

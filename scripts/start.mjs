@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { checkInfra } from "./infra.mjs";
-import { GATEWAY, root, SERVICES } from "./services.mjs";
+import { GATEWAY, root, SERVICES, TRACING_PRELOAD } from "./services.mjs";
 import { supervise } from "./supervisor.mjs";
 
 if (!(await checkInfra())) process.exit(1);
@@ -58,7 +58,7 @@ const METRICS_BASE_PORT = 9464;
 function launch(svc, i, extraEnv = {}) {
   const tag = `\x1b[${colors[i % colors.length]}m${svc.name.padEnd(20)}\x1b[0m│ `;
   const start = () => {
-    const child = spawn(process.execPath, ["dist/main.js"], {
+    const child = spawn(process.execPath, ["--import", TRACING_PRELOAD, "dist/main.js"], {
       cwd: svc.dir,
       env: { ...baseEnv, PORT: String(svc.port), ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],

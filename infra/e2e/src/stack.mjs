@@ -53,6 +53,9 @@ export function portsFrom(base) {
   };
 }
 
+/** The service kit's tracing preload (`node --import …`; see packages/service-kit/src/tracing-preload.ts). */
+export const TRACING_PRELOAD = path.join(root, "packages/service-kit/dist/tracing-preload.js");
+
 function entryOf(name) {
   return name === "gateway" ? path.join(root, "infra/gateway/dist/main.js") : path.join(root, "services", name, "dist/main.js");
 }
@@ -61,7 +64,12 @@ function entryOf(name) {
 function launch(name, env, keepOutput = false) {
   const entry = entryOf(name);
   if (!existsSync(entry)) throw new Error(`${path.relative(root, entry)} does not exist: build first (npx tsc -b tsconfig.build.json)`);
-  const child = spawn(process.execPath, [entry], { cwd: path.dirname(path.dirname(entry)), env, stdio: ["ignore", "pipe", "pipe"] });
+  // As deployed: with the tracing preload, which loads nothing unless OTEL_* asks for tracing.
+  const child = spawn(process.execPath, ["--import", TRACING_PRELOAD, entry], {
+    cwd: path.dirname(path.dirname(entry)),
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const tail = [];
   const all = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -198,13 +206,13 @@ export async function startStack(opts) {
     if (opts.gateway) {
       const port = await nextPort();
       stack.gatewayUrl = `http://127.0.0.1:${port}`;
-      const env = { ...base, PORT: String(port), HOST: "127.0.0.1" };
+      const env = { ...base, PORT: String(port), HOST: "127.0.0.1", ...(opts.env?.gateway ?? {}) };
       // Services not started point at a closed port, so their paths answer 503 rather than
       // reaching whatever happens to run on the dev ports.
       for (const [svc, v] of Object.entries(GATEWAY_VAR)) env[v] = instanceUrls[svc]?.join(",") ?? `http://127.0.0.1:${await nextPort()}`;
       const p = launch("gateway", env);
       procs.push(p);
-      started.push(waitReady(p, `${stack.gatewayUrl}/healthz`, 10_000));
+      started.push(waitReady(p, `${stack.gatewayUrl}/healthz`, 30_000));
     }
     const results = await Promise.allSettled(started);
     const failures = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);

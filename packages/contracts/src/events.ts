@@ -13,6 +13,14 @@ export const EventEnvelope = z.object({
   organizationId: z.string().nullable(),
   mode: Mode.nullable(),
   data: z.record(z.string(), z.unknown()),
+  /**
+   * W3C trace context of the work that produced the event (absent when tracing is off), so that
+   * a consumer continues the same trace, also when the event went through an outbox table.
+   */
+  traceparent: z.string().max(128).optional(),
+  tracestate: z.string().max(512).optional(),
+  /** X-Request-Id of the request that produced the event (log correlation across services). */
+  reqId: z.string().max(64).optional(),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 

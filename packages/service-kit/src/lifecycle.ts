@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { Logger } from "./logger.js";
+import { shutdownTracing } from "./tracing-config.js";
 
 let draining = false;
 
@@ -49,6 +50,8 @@ export function installGracefulShutdown(opts: ShutdownOptions): () => Promise<vo
           opts.logger.warn({ err: (err as Error).message, closer: c.name }, "error while closing");
         }
       }
+      // The spans of the last requests leave before the process exits (no-op without tracing).
+      await shutdownTracing().catch(() => {});
       opts.logger.info("shutdown complete");
       opts.logger.flush?.();
     })();

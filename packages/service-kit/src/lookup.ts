@@ -1,6 +1,7 @@
 import { LookupCatalog, type LookupName, LookupUnavailableReply, type Subjects } from "@authplane/contracts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { z } from "zod";
+import { natsRequest } from "./nats.js";
 
 type Lookup<N extends LookupName> = (typeof LookupCatalog)[N];
 export type LookupRequest<N extends LookupName> = z.input<Lookup<N>["request"]>;
@@ -25,7 +26,8 @@ export async function requestLookup<N extends LookupName>(
   timeoutMs = 2_000,
 ): Promise<LookupResult<N>> {
   const subject = `${subjects.prefix}${name}`;
-  const msg = await nc.request(subject, JSON.stringify(request), { timeout: timeoutMs });
+  // Trace context and request id in the headers; a client span around the round trip.
+  const msg = await natsRequest(nc, subject, JSON.stringify(request), { timeout: timeoutMs });
   let raw: unknown;
   try {
     raw = msg.json();

@@ -13,6 +13,8 @@ import {
   type Authenticator,
   connect,
   credsAuthenticator,
+  headers,
+  type Msg,
   type NodeConnectionOptions,
   nanos,
   type NatsConnection,
@@ -31,10 +33,12 @@ import {
   type Subjects,
 } from "@authplane/contracts";
 import type { NatsAuthEnv } from "./env.js";
+import { currentRequestId } from "./request-context.js";
+import { extractNatsHeaders, injectNatsHeaders, inMessagingSpan, traceContextFields } from "./tracing.js";
 import { ulid } from "./ulid.js";
 
-export { AckPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType };
-export type { JetStreamClient, JetStreamManager, NatsConnection };
+export { AckPolicy, DiscardPolicy, headers as natsHeaders, nanos, RetentionPolicy, StorageType };
+export type { JetStreamClient, JetStreamManager, Msg, NatsConnection };
 
 /**
  * Prefix of a service's reply subjects (`_INBOX.<service>.…`). The shipped NATS authorisation
@@ -217,7 +221,15 @@ export function newEvent<T extends CatalogEventType, V extends EventVersionOf<T>
     organizationId: scope.organizationId,
     mode: scope.mode,
     data: parsed.data as EventDataOf<T, V>,
+    // The trace and request this event belongs to travel with it (through the outbox too).
+    ...traceContextFields(),
+    ...requestIdField(),
   };
+}
+
+function requestIdField(): { reqId?: string } {
+  const reqId = currentRequestId();
+  return reqId ? { reqId } : {};
 }
 
 /** A publisher built an event its contract refuses (a bug: the write it belongs to fails). */
@@ -237,5 +249,27 @@ function onlyVersion(type: CatalogEventType): number {
  * Postgres write; those go through the outbox). The event id is the message id (de-duplication).
  */
 export async function publishEvent(js: JetStreamClient, subjects: Subjects, event: AuthEvent): Promise<void> {
-  await js.publish(subjects.event(event.type), JSON.stringify(event), { msgID: event.id, timeout: 3_000 });
+  const subject = subjects.event(event.type);
+  await inMessagingSpan("publish", subject, {}, async () => {
+    await js.publish(subject, JSON.stringify(event), { msgID: event.id, timeout: 3_000, headers: injectNatsHeaders(headers()) });
+  });
+}
+
+/**
+ * A NATS request (request/reply to another service) with the trace context and request id in
+ * its headers, in a client span.
+ */
+export async function natsRequest(nc: NatsConnection, subject: string, payload: string, opts: { timeout: number }): Promise<Msg> {
+  return inMessagingSpan("send", subject, {}, () =>
+    nc.request(subject, payload, { timeout: opts.timeout, headers: injectNatsHeaders(headers()) }),
+  );
+}
+
+/**
+ * Runs a NATS responder's or subscriber's handler for `msg` in a server/consumer span that
+ * continues the sender's trace, under the sender's request id.
+ */
+export function handleNatsMessage<T>(msg: Msg, fn: () => Promise<T>): Promise<T> {
+  const { ctx, reqId } = extractNatsHeaders(msg.headers);
+  return inMessagingSpan("process", msg.subject, { parent: ctx, reqId }, fn);
 }

@@ -1,9 +1,10 @@
 import type { EventEnvelope, Subjects } from "@authplane/contracts";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { createInbox, headers, type NatsConnection } from "@nats-io/transport-node";
+import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "./logger.js";
 import type { PgPool } from "./postgres.js";
 import { qi } from "./postgres.js";
+import { contextFromTraceFields, detached, endSpan, injectNatsHeaders, startMessagingSpan } from "./tracing.js";
 
 /**
  * The outbox table every service with events has in its own schema (put this in a migration):
@@ -61,6 +62,10 @@ interface OutboxDbRow {
   type: string;
   /** The envelope as JSON text (sent as is: no parse/stringify round trip). */
   payload: string;
+  /** The envelope's trace context and request id (read by the SELECT, for the message headers). */
+  traceparent: string | null;
+  tracestate: string | null;
+  req_id: string | null;
 }
 
 interface PubAck {
@@ -122,7 +127,8 @@ export class OutboxRelay {
   private startDrain(): void {
     if (this.stopped) return;
     this.lastDrainStart = Date.now();
-    this.running = this.drain().finally(() => {
+    // A kick comes from a request handler: the drain is not part of that request (nor its trace).
+    this.running = detached(() => this.drain()).finally(() => {
       this.running = null;
       if (this.again) {
         this.again = false;
@@ -201,7 +207,8 @@ export class OutboxRelay {
     try {
       await client.query("BEGIN");
       const { rows } = await client.query<OutboxDbRow>(
-        `SELECT id, type, payload::text AS payload FROM ${this.table} WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, type, payload::text AS payload, payload->>'traceparent' AS traceparent, payload->>'tracestate' AS tracestate,
+                payload->>'reqId' AS req_id FROM ${this.table} WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.opts.batchSize ?? 100],
       );
       if (rows.length === 0) {
@@ -223,11 +230,43 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Publishes the batch, each row in a producer span continuing the trace its envelope recorded
+   * when the row was written (the request that caused it), with that context and the request id
+   * in the message headers for the consumers.
+   */
   private async publish(rows: OutboxDbRow[]): Promise<void> {
+    const spans = rows.map((r) => {
+      const subject = this.opts.subjects.event(r.type);
+      const { span, ctx } = startMessagingSpan("publish", subject, {
+        parent: contextFromTraceFields(r),
+        attributes: { "messaging.message.id": r.id, "outbox.relay": true },
+      });
+      const h = injectNatsHeaders(headers(), ctx, r.req_id ?? undefined);
+      h.set("Nats-Msg-Id", r.id);
+      return { span, headers: h };
+    });
+    try {
+      await this.publishBatch(
+        rows,
+        spans.map((s) => s.headers),
+      );
+      for (const s of spans) endSpan(s.span);
+    } catch (err) {
+      for (const s of spans) endSpan(s.span, err as Error);
+      throw err;
+    }
+  }
+
+  private async publishBatch(rows: OutboxDbRow[], rowHeaders: MsgHdrs[]): Promise<void> {
     const timeout = this.opts.publishTimeoutMs ?? 3_000;
     const nc = this.nc;
     if (!nc) {
-      await Promise.all(rows.map((r) => this.opts.js.publish(this.opts.subjects.event(r.type), r.payload, { msgID: r.id, timeout })));
+      await Promise.all(
+        rows.map((r, i) =>
+          this.opts.js.publish(this.opts.subjects.event(r.type), r.payload, { msgID: r.id, timeout, headers: rowHeaders[i] }),
+        ),
+      );
       return;
     }
     // The connection's own inbox prefix: NATS lets each service subscribe to its own inbox only.
@@ -262,9 +301,7 @@ export class OutboxRelay {
       try {
         for (let i = 0; i < rows.length; i++) {
           const r = rows[i] as OutboxDbRow;
-          const h = headers();
-          h.set("Nats-Msg-Id", r.id);
-          nc.publish(this.opts.subjects.event(r.type), r.payload, { reply: `${inbox}.${i}`, headers: h });
+          nc.publish(this.opts.subjects.event(r.type), r.payload, { reply: `${inbox}.${i}`, headers: rowHeaders[i] });
         }
       } catch (err) {
         finish(err as Error);

@@ -19,6 +19,11 @@ export function runWithRequestContext<T>(ctx: RequestContext, fn: () => T): T {
   return storage.run(ctx, fn);
 }
 
+/** Runs `fn` with no current request context. */
+export function runOutsideRequestContext<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
 /** The current request context, if any. */
 export function currentRequestContext(): RequestContext | undefined {
   return storage.getStore();

@@ -3,6 +3,7 @@ import {
   context,
   isSpanContextValid,
   propagation,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -10,7 +11,13 @@ import {
   type TextMapSetter,
   trace,
 } from "@opentelemetry/api";
-import { currentRequestId, REQUEST_ID_HEADER, REQUEST_ID_PATTERN, runWithRequestContext } from "./request-context.js";
+import {
+  currentRequestId,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_PATTERN,
+  runOutsideRequestContext,
+  runWithRequestContext,
+} from "./request-context.js";
 
 /*
  * Trace propagation across the hops the OpenTelemetry instrumentations do not see: NATS
@@ -48,7 +55,16 @@ export function contextFromTraceFields(fields: { traceparent?: string | null; tr
   const carrier: Record<string, string> = {};
   if (fields.traceparent) carrier.traceparent = fields.traceparent;
   if (fields.tracestate) carrier.tracestate = fields.tracestate;
-  return propagation.extract(context.active(), carrier);
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+/**
+ * Runs `fn` outside the current request and trace: for background work a request merely
+ * triggers (the outbox relay drains rows of many requests), which must neither carry that
+ * request's id nor be counted in its trace.
+ */
+export function detached<T>(fn: () => T): T {
+  return runOutsideRequestContext(() => context.with(ROOT_CONTEXT, fn));
 }
 
 /** The subset of NATS message headers used here (nats.js `MsgHdrs`). */
@@ -71,7 +87,7 @@ const natsGetter: TextMapGetter<NatsHeaderCarrier> = {
  * Writes the trace context of `ctx` (`traceparent`, `tracestate`) and the request id into NATS
  * headers. `reqId` defaults to the current request's.
  */
-export function injectNatsHeaders(h: NatsHeaderCarrier, ctx: Context = context.active(), reqId = currentRequestId()): NatsHeaderCarrier {
+export function injectNatsHeaders<H extends NatsHeaderCarrier>(h: H, ctx: Context = context.active(), reqId = currentRequestId()): H {
   propagation.inject(ctx, h, natsSetter);
   if (reqId) h.set(REQUEST_ID_HEADER, reqId);
   return h;
@@ -79,13 +95,49 @@ export function injectNatsHeaders(h: NatsHeaderCarrier, ctx: Context = context.a
 
 /** The trace context and request id carried by NATS headers (absent or malformed ids are dropped). */
 export function extractNatsHeaders(h: NatsHeaderCarrier | undefined): { ctx: Context; reqId?: string } {
-  if (!h) return { ctx: context.active() };
-  const ctx = propagation.extract(context.active(), h, natsGetter);
+  if (!h) return { ctx: ROOT_CONTEXT };
+  // The message's context only: whatever context the subscription callback runs in is unrelated.
+  const ctx = propagation.extract(ROOT_CONTEXT, h, natsGetter);
   const raw = h.has(REQUEST_ID_HEADER) ? h.get(REQUEST_ID_HEADER) : "";
   return { ctx, reqId: REQUEST_ID_PATTERN.test(raw) ? raw : undefined };
 }
 
 export type MessagingOperation = "send" | "publish" | "process" | "receive";
+
+/**
+ * Starts (without ending) a span for one NATS hop, for work that does not fit one callback (the
+ * outbox relay's batches); returns it with the context that carries it, to inject into headers.
+ */
+export function startMessagingSpan(
+  operation: MessagingOperation,
+  subject: string,
+  opts: { parent?: Context; attributes?: Record<string, string | number | boolean> } = {},
+): { span: Span; ctx: Context } {
+  const parent = opts.parent ?? context.active();
+  const span = kitTracer().startSpan(
+    `${operation} ${subject}`,
+    {
+      kind: operation === "publish" ? SpanKind.PRODUCER : operation === "send" ? SpanKind.CLIENT : SpanKind.CONSUMER,
+      attributes: {
+        "messaging.system": "nats",
+        "messaging.destination.name": subject,
+        "messaging.operation.type": operation,
+        ...opts.attributes,
+      },
+    },
+    parent,
+  );
+  return { span, ctx: trace.setSpan(parent, span) };
+}
+
+/** Ends `span`, with an error status when `err` is given. */
+export function endSpan(span: Span, err?: Error): void {
+  if (err) {
+    span.recordException(err);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+  }
+  span.end();
+}
 
 /**
  * Runs `fn` in a span for one NATS hop (`send auth.keys.verify`, `process auth.otp.v1.requested`),
@@ -99,39 +151,19 @@ export async function inMessagingSpan<T>(
   opts: { parent?: Context; reqId?: string; attributes?: Record<string, string | number | boolean> },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const kind =
-    operation === "send"
-      ? SpanKind.CLIENT
-      : operation === "publish"
-        ? SpanKind.PRODUCER
-        : operation === "process"
-          ? SpanKind.CONSUMER
-          : SpanKind.CONSUMER;
-  const span = kitTracer().startSpan(
-    `${operation} ${subject}`,
-    {
-      kind,
-      attributes: {
-        "messaging.system": "nats",
-        "messaging.destination.name": subject,
-        "messaging.operation.type": operation,
-        ...opts.attributes,
-      },
-    },
-    opts.parent ?? context.active(),
-  );
-  const run = () =>
-    context.with(trace.setSpan(opts.parent ?? context.active(), span), async () => {
+  const run = () => {
+    const { span, ctx } = startMessagingSpan(operation, subject, opts);
+    return context.with(ctx, async () => {
       try {
-        return await fn(span);
+        const result = await fn(span);
+        endSpan(span);
+        return result;
       } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        endSpan(span, err as Error);
         throw err;
-      } finally {
-        span.end();
       }
     });
+  };
   // A consumer's work runs under the request id that started it (log lines, further messages).
   return opts.reqId ? runWithRequestContext({ reqId: opts.reqId }, run) : run();
 }

@@ -1,5 +1,5 @@
 import { LookupCatalog, type LookupName, type LookupUnavailableReply, SubjectNames, type Subjects } from "@authplane/contracts";
-import type { Logger, LookupReply, NatsConnection } from "@authplane/service-kit";
+import { handleNatsMessage, type Logger, type LookupReply, type NatsConnection } from "@authplane/service-kit";
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { getOrganization } from "../usecases/get-organization.js";
@@ -35,7 +35,8 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
     queue: RESPONDER_QUEUE,
     callback: (err, msg) => {
       if (err) return;
-      void (async () => {
+      // In a span continuing the caller's trace, under its request id (log lines carry it).
+      void handleNatsMessage(msg, async () => {
         const req = LookupCatalog[SubjectNames.keysVerify].request.safeParse(safeJson(msg));
         if (!req.success) return answer(msg, SubjectNames.keysVerify, { valid: false });
         try {
@@ -46,7 +47,7 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
           logger.warn({ err: (e as Error).message }, "keys.v1.verify: lookup failed");
           answer(msg, SubjectNames.keysVerify, { error: "unavailable" });
         }
-      })();
+      });
     },
   });
 
@@ -54,7 +55,7 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
     queue: RESPONDER_QUEUE,
     callback: (err, msg) => {
       if (err) return;
-      void (async () => {
+      void handleNatsMessage(msg, async () => {
         const req = LookupCatalog[SubjectNames.orgGet].request.safeParse(safeJson(msg));
         if (!req.success) return answer(msg, SubjectNames.orgGet, { found: false });
         try {
@@ -70,7 +71,7 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
           logger.warn({ err: (e as Error).message }, "orgs.v1.get: lookup failed");
           answer(msg, SubjectNames.orgGet, { error: "unavailable" });
         }
-      })();
+      });
     },
   });
   return [verify, orgGet];

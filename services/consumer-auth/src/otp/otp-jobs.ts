@@ -3,7 +3,10 @@ import { type CatalogEvent, OTP_REQUESTED_TYPE, OTP_REQUESTED_VERSION, type OtpR
 import {
   DependencyUnavailableError,
   ensureStream,
+  injectNatsHeaders,
+  inMessagingSpan,
   type JetStreamClient,
+  natsHeaders,
   type JetStreamManager,
   newEvent,
   newEventId,
@@ -70,10 +73,15 @@ export class OtpJobPublisher {
     const event = newEvent(OTP_REQUESTED_TYPE, scope, { ...rest, sealedCode }, { version: OTP_REQUESTED_VERSION, id });
     try {
       await this.ensureStream();
-      await this.opts.js.publish(this.opts.subjects.otpRequested, JSON.stringify(event), {
-        msgID: event.id,
-        timeout: this.opts.publishTimeoutMs ?? 3_000,
-      });
+      const subject = this.opts.subjects.otpRequested;
+      // In a producer span; the headers carry it (and the request id) to otp-delivery's consumer.
+      await inMessagingSpan("publish", subject, { attributes: { "messaging.message.id": event.id } }, () =>
+        this.opts.js.publish(subject, JSON.stringify(event), {
+          msgID: event.id,
+          timeout: this.opts.publishTimeoutMs ?? 3_000,
+          headers: injectNatsHeaders(natsHeaders()),
+        }),
+      );
     } catch (err) {
       // Ensure the stream again next time: it may have been deleted or never created.
       this.streamReady = null;

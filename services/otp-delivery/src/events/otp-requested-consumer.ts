@@ -1,7 +1,10 @@
 import { OTP_REQUESTED_TYPE, parseEventMessage, type Subjects } from "@authplane/contracts";
 import {
   AckPolicy,
+  contextFromTraceFields,
   ensureStream,
+  extractNatsHeaders,
+  inMessagingSpan,
   type JetStreamClient,
   type JetStreamManager,
   type Logger,
@@ -162,19 +165,35 @@ export class OtpRequestedConsumer {
       return;
     }
     const { job } = parsed;
-    const heartbeatMs = Math.max(200, ((this.opts.backoffSeconds[0] ?? 30) * 1000) / 3);
-    const heartbeat = setInterval(() => msg.working(), heartbeatMs);
-    try {
-      const decision = await this.opts.handle(job);
-      if (decision.kind === "ack") msg.ack();
-      else msg.nak(decision.delayMs);
-    } catch (err) {
-      // Postgres down or similar: nothing was sent; try again after the first backoff step.
-      logger.warn({ eventId: job.envelope.id, err: (err as Error).message }, "otp job failed before sending; will retry");
-      msg.nak((this.opts.backoffSeconds[1] ?? this.opts.backoffSeconds[0] ?? 1) * 1000);
-    } finally {
-      clearInterval(heartbeat);
-    }
+    // The job continues the trace of the request that asked for the code (message headers, or the
+    // envelope's copy), under its request id.
+    const fromHeaders = extractNatsHeaders(msg.headers);
+    const { envelope } = job;
+    const parent = msg.headers?.has("traceparent") ? fromHeaders.ctx : contextFromTraceFields(envelope);
+    const reqId = fromHeaders.reqId ?? envelope.reqId;
+    const attributes = {
+      "messaging.message.id": envelope.id,
+      "messaging.consumer.group.name": this.opts.durableName,
+      "otp.channel": job.data.channel,
+    };
+    await inMessagingSpan("process", msg.subject, { parent, reqId, attributes }, async (span) => {
+      const heartbeatMs = Math.max(200, ((this.opts.backoffSeconds[0] ?? 30) * 1000) / 3);
+      const heartbeat = setInterval(() => msg.working(), heartbeatMs);
+      try {
+        const decision = await this.opts.handle(job);
+        span.setAttribute("otp.delivery.decision", decision.kind);
+        // Carries the request id of the request that asked for the code (the logger adds it).
+        logger.info({ eventId: envelope.id, channel: job.data.channel, decision: decision.kind }, "otp job handled");
+        if (decision.kind === "ack") msg.ack();
+        else msg.nak(decision.delayMs);
+      } catch (err) {
+        // Postgres down or similar: nothing was sent; try again after the first backoff step.
+        logger.warn({ eventId: job.envelope.id, err: (err as Error).message }, "otp job failed before sending; will retry");
+        msg.nak((this.opts.backoffSeconds[1] ?? this.opts.backoffSeconds[0] ?? 1) * 1000);
+      } finally {
+        clearInterval(heartbeat);
+      }
+    });
   }
 }
 
