@@ -3,6 +3,7 @@ import type { BaseEnv, NatsAuthEnv } from "./env.js";
 import { withTimeout } from "./http.js";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { registerOutboxMetrics } from "./ops-metrics.js";
 import { connectJetStream, ensureEventStream, type NatsHandles, retryTransient } from "./nats.js";
 import { OutboxRelay } from "./outbox.js";
 import { createPgPool, type PgPool } from "./postgres.js";
@@ -64,6 +65,8 @@ export async function connectServiceCore<WithRedis extends boolean = true>(
     throw err;
   }
   const relay = new OutboxRelay({ pool, schema: env.DATABASE_SCHEMA, js: nats.js, subjects, logger });
+  // outbox_backlog and outbox_oldest_age_seconds, read at scrape time (ops-metrics.ts).
+  registerOutboxMetrics(metrics.registry, pool, env.DATABASE_SCHEMA);
   return { logger, metrics, subjects, pool, redis: redis as ServiceCore<WithRedis>["redis"], nats, relay };
 }
 

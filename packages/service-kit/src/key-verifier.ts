@@ -12,12 +12,16 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { LRUCache } from "lru-cache";
 import { DependencyUnavailableError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import { keyCacheMetrics } from "./ops-metrics.js";
 import { type LookupResult, requestLookup } from "./lookup.js";
 
 export interface KeyVerifierOptions {
   nc: NatsConnection;
   subjects: Subjects;
   logger: Logger;
+  /** Counts cache hits and misses (`key_cache_lookups_total{result}`) on this registry. */
+  metrics?: Metrics;
   /** How long a valid answer is reused (bounded by the key's own expiry). */
   positiveTtlMs?: number;
   /**
@@ -133,8 +137,9 @@ export class KeyVerifier {
     const id = createHash("sha256").update(key).digest("base64url");
     const now = Date.now();
     const hit = this.cache.get(id) ?? this.negative.get(id);
-    if (hit && hit.until > now)
-      return hit.reply.valid ? { ok: true, key: hit.reply } : { ok: false, reason: hit.reply.reason ?? "not_found" };
+    const fresh = hit !== undefined && hit.until > now;
+    if (this.opts.metrics) keyCacheMetrics(this.opts.metrics.registry).inc({ result: fresh ? "hit" : "miss" });
+    if (hit && fresh) return hit.reply.valid ? { ok: true, key: hit.reply } : { ok: false, reason: hit.reply.reason ?? "not_found" };
     let p = this.inflight.get(id);
     if (!p) {
       p = this.ask(key).finally(() => this.inflight.delete(id));

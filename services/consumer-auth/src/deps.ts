@@ -7,13 +7,16 @@ import {
   type JetStreamManager,
   KeyBudget,
   KeyVerifier,
+  keyCacheMetrics,
   type Logger,
   type Metrics,
   type NatsConnection,
+  otpMetrics,
   type OutboxRelay,
   type PgPool,
   RateLimit,
   type Redis,
+  refreshReuseMetric,
   type RetentionPruner,
 } from "@authplane/service-kit";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -80,7 +83,11 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   // Commands issued in the same event-loop tick (the revocation EXISTS and rate-limit steps of
   // concurrent requests) go out in one write: far fewer syscalls under load, same semantics.
   redis.options.enableAutoPipelining = true;
-  const keyVerifier = new KeyVerifier({ nc, subjects, logger });
+  // Domain metrics on /metrics from the start (at 0): OTP requests, refresh-token reuse, key cache.
+  otpMetrics(metrics.registry);
+  refreshReuseMetric(metrics.registry);
+  keyCacheMetrics(metrics.registry);
+  const keyVerifier = new KeyVerifier({ nc, subjects, logger, metrics });
   keyVerifier.start();
   await keyVerifier.ready();
   relay.start();

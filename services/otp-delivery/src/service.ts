@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { importSealPrivateKey, withTimeout } from "@authplane/service-kit";
+import { importSealPrivateKey, otpMetrics, registerConsumerPendingMetrics, withTimeout } from "@authplane/service-kit";
 import { createOtpDeliveryPruner } from "./retention.js";
 import { createApp } from "./app.js";
 import { type AppDeps, type BuildDepsOptions, buildDeps } from "./deps.js";
@@ -36,6 +36,7 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
     backoffSeconds: env.DELIVERY_BACKOFF_SECONDS,
     maxDeliver: env.DELIVERY_MAX_ATTEMPTS,
     concurrency: env.DELIVERY_CONCURRENCY,
+    metrics: otpMetrics(deps.metrics.registry),
     handle: (job) =>
       deliverOtp(
         {
@@ -44,6 +45,7 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
           sealKeys,
           logger,
           onOutboxWrite: () => deps.relay.kick(),
+          metrics: otpMetrics(deps.metrics.registry),
           backoffMs: env.DELIVERY_BACKOFF_SECONDS.map((s) => s * 1000),
           maxAttempts: env.DELIVERY_MAX_ATTEMPTS,
           leaseMs: env.DELIVERY_SEND_TIMEOUT_MS + 10_000,
@@ -51,6 +53,8 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
         job,
       ),
   });
+  // jetstream_consumer_pending / _ack_pending of the delivery consumer, asked of JetStream at scrape time.
+  registerConsumerPendingMetrics(deps.metrics.registry, deps.jsm, deps.subjects.otpStream, env.DELIVERY_CONSUMER_NAME);
   deps.relay.start();
   const pruner = createOtpDeliveryPruner(deps);
   pruner.start();

@@ -3,9 +3,11 @@ import {
   closeServiceCore,
   connectServiceCore,
   KeyVerifier,
+  keyCacheMetrics,
   type Logger,
   type Metrics,
   type NatsHandles,
+  passkeyCounterAnomalyMetric,
   type OutboxRelay,
   type PgPool,
   type Redis,
@@ -58,7 +60,10 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   const prisma = new PrismaClient({
     adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE), { schema: env.DATABASE_SCHEMA }),
   });
-  const keys = new KeyVerifier({ nc: nats.nc, subjects, logger });
+  // Domain metrics on /metrics from the start (at 0).
+  passkeyCounterAnomalyMetric(metrics.registry);
+  keyCacheMetrics(metrics.registry);
+  const keys = new KeyVerifier({ nc: nats.nc, subjects, logger, metrics });
   keys.start();
   await keys.ready();
   outbox.start();

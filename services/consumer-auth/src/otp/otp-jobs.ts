@@ -8,8 +8,10 @@ import {
   type JetStreamClient,
   natsHeaders,
   type JetStreamManager,
+  type Metrics,
   newEvent,
   newEventId,
+  otpMetrics,
   sealOtpCode,
 } from "@authplane/service-kit";
 import type { OtpScope } from "./code-store.js";
@@ -25,6 +27,8 @@ export interface OtpJobPublisherOptions {
   /** otp-delivery's X25519 public key: the code is sealed to it (only otp-delivery can read it). */
   sealPublicKey: KeyObject;
   publishTimeoutMs?: number;
+  /** Counts queued jobs (`otp_requested_total{channel}`). */
+  metrics?: Metrics;
 }
 
 /** A delivery job before sealing: the code in clear, which never leaves this process. */
@@ -87,6 +91,7 @@ export class OtpJobPublisher {
       this.streamReady = null;
       throw new DependencyUnavailableError("nats", err);
     }
+    if (this.opts.metrics) otpMetrics(this.opts.metrics.registry).requested.inc({ channel: input.channel });
     return event;
   }
 }

@@ -1,5 +1,5 @@
 import type { Subjects } from "@authplane/contracts";
-import type { JetStreamClient, JetStreamManager, Logger, Redis } from "@authplane/service-kit";
+import type { JetStreamClient, JetStreamManager, Logger, Metrics, Redis } from "@authplane/service-kit";
 import { OtpCodeStore } from "./code-store.js";
 import { type OtpConfig, type OtpEnv, otpConfigFromEnv } from "./config.js";
 import { OtpLimits } from "./limits.js";
@@ -21,6 +21,8 @@ export function createOtpServices(deps: {
   jsm: JetStreamManager;
   subjects: Subjects;
   logger: Logger;
+  /** Counts queued jobs (`otp_requested_total{channel}`). */
+  metrics?: Metrics;
 }): OtpServices {
   const config = otpConfigFromEnv(deps.env);
   return {
@@ -34,6 +36,7 @@ export function createOtpServices(deps: {
       ttlSeconds: config.ttlSeconds,
       streamReplicas: deps.env.NATS_STREAM_REPLICAS,
       sealPublicKey: config.sealPublicKey,
+      metrics: deps.metrics,
     }),
     logger: deps.logger,
   };

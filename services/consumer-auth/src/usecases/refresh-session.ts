@@ -8,7 +8,7 @@ import {
   type SessionRefreshedData,
   type VerifiedKey,
 } from "@authplane/contracts";
-import { newEvent, ulid } from "@authplane/service-kit";
+import { newEvent, refreshReuseMetric, ulid } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
 import { outboxData } from "../events/outbox.js";
@@ -147,6 +147,7 @@ export async function refreshSession(deps: AppDeps, input: { key: VerifiedKey; r
 
   // Reuse after the grace window: treat as theft.
   const scope = { organizationId: session.organizationId, mode: session.mode as Mode };
+  refreshReuseMetric(deps.metrics.registry).inc();
   const reuse: RefreshTokenReuseDetectedData = { sessionId: session.id, consumerId: session.consumerId, refreshTokenId: row.id };
   await revokeSession(deps, {
     session: spent.session,

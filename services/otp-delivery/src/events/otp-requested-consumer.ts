@@ -9,6 +9,7 @@ import {
   type JetStreamManager,
   type Logger,
   nanos,
+  type OtpMetrics,
   retryTransient,
 } from "@authplane/service-kit";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
@@ -19,6 +20,8 @@ export interface OtpRequestedConsumerOptions {
   jsm: JetStreamManager;
   subjects: Subjects;
   logger: Logger;
+  /** Counts scheduled retries (`otp_delivery_attempts_total{outcome="retry"}`). */
+  metrics?: OtpMetrics;
   /** Durable name shared by every instance (they split the work). */
   durableName: string;
   /** OTP_REQUESTS max age: the code lifetime (same config as the publisher's). */
@@ -185,7 +188,10 @@ export class OtpRequestedConsumer {
         // Carries the request id of the request that asked for the code (the logger adds it).
         logger.info({ eventId: envelope.id, channel: job.data.channel, decision: decision.kind }, "otp job handled");
         if (decision.kind === "ack") msg.ack();
-        else msg.nak(decision.delayMs);
+        else {
+          this.opts.metrics?.delivered.inc({ channel: job.data.channel, outcome: "retry" });
+          msg.nak(decision.delayMs);
+        }
       } catch (err) {
         // Postgres down or similar: nothing was sent; try again after the first backoff step.
         logger.warn({ eventId: job.envelope.id, err: (err as Error).message }, "otp job failed before sending; will retry");

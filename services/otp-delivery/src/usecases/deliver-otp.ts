@@ -1,6 +1,6 @@
 import { EventType, IdPrefix, type EventEnvelope, type OtpDeliveryOutcomeData, type OtpRequestedData } from "@authplane/contracts";
 import type { KeyObject } from "node:crypto";
-import { type Logger, newEvent, openOtpCode, outboxRow, SealOpenError, ulid } from "@authplane/service-kit";
+import { type Logger, newEvent, openOtpCode, type OtpMetrics, outboxRow, SealOpenError, ulid } from "@authplane/service-kit";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { maskDestination } from "../mask-destination.js";
 import { DeliveryError, type Transports } from "../transports/transport.js";
@@ -19,6 +19,8 @@ export interface DeliverOtpDeps {
   maxAttempts: number;
   /** How long one instance holds a job while sending (others wait rather than send too). */
   leaseMs: number;
+  /** Counts outcomes (`otp_delivery_attempts_total{channel, outcome="sent"|"failed"}`). */
+  metrics?: OtpMetrics;
 }
 
 /** What the consumer does with the JetStream message afterwards. */
@@ -192,6 +194,7 @@ async function finish(deps: DeliverOtpDeps, job: DeliveryJob, row: ClaimedRow, d
     }),
   ]);
   deps.onOutboxWrite();
+  deps.metrics?.delivered.inc({ channel: data.channel, outcome: outcome.status });
 }
 
 function scrub(text: string, code: string): string {

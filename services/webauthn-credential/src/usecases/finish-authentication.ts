@@ -1,5 +1,5 @@
 import { type AssertionProcessRequest, EventType } from "@authplane/contracts";
-import { newEvent } from "@authplane/service-kit";
+import { newEvent, passkeyCounterAnomalyMetric } from "@authplane/service-kit";
 import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { ClientCaller } from "../scope.js";
 import { challengeOf } from "../client-data.js";
@@ -90,6 +90,7 @@ export async function finishAuthentication(
         receivedCount: received,
       },
     });
+    passkeyCounterAnomalyMetric(deps.metrics.registry).inc();
     deps.logger.warn({ credentialId: row.id, stored: String(stored), received: String(received) }, "signature counter went backwards");
     throw Errors.permission("The authenticator's signature counter went backwards; it may be cloned. Sign-in refused.");
   }
