@@ -161,8 +161,6 @@ export interface EndpointSpec<
   before?: readonly RequestHandler[];
   /** Answers `OPTIONS` on the path (a CORS preflight; not part of the document). */
   preflight?: RequestHandler;
-  /** Left out of the OpenAPI document (the route-coverage check then expects it to be listed in `undocumented`). */
-  hidden?: boolean;
   handler(deps: S["deps"], input: HandlerInput<S, A, B, Q, P, H>): Promise<SuccessValue<R> | Reply | Sent> | SuccessValue<R> | Reply | Sent;
 }
 
@@ -231,12 +229,12 @@ export interface MountOptions<S extends ApiShape> {
 }
 
 /** Express path of an OpenAPI-style path: `{id}` -> `:id`, a last `{*rest}` -> `*rest`. */
-export function expressPath(path: string): string {
+function expressPath(path: string): string {
   return path.replace(/\{\*([A-Za-z0-9_]+)\}/g, "*$1").replace(/\{([A-Za-z0-9_]+)\}/g, ":$1");
 }
 
 /** The status of a plain handler value: the lowest declared 2xx (200 when none). */
-export function successStatus(responses: Responses): number {
+function successStatus(responses: Responses): number {
   const ok = Object.keys(responses)
     .map(Number)
     .filter((s) => s >= 200 && s < 300)

@@ -32,7 +32,7 @@ export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): JsonSch
 }
 
 /** The document path of a declared path: `{*rest}` -> `{rest}`. */
-export function documentPath(path: string): string {
+function documentPath(path: string): string {
   return path.replace(/\{\*([A-Za-z0-9_]+)\}/g, "{$1}");
 }
 
@@ -156,7 +156,7 @@ function defaultOperationId(method: string, path: string): string {
   return `${method}${words.join("")}`;
 }
 
-/** The OpenAPI 3.1 document of a service's endpoints (hidden ones left out). */
+/** The OpenAPI 3.1 document of a service's endpoints. */
 export function openApiDocument(info: OpenApiInfo, endpoints: readonly AnyEndpoint[]): OpenApiDocument {
   const doc: OpenApiDocument = {
     openapi: "3.1.0",
@@ -168,7 +168,6 @@ export function openApiDocument(info: OpenApiInfo, endpoints: readonly AnyEndpoi
   };
   for (const endpoint of endpoints as unknown as ReadonlyArray<Endpoint<ApiShape>>) {
     const { spec } = endpoint;
-    if (spec.hidden) continue;
     const path = documentPath(spec.path);
     const item = doc.paths[path] ?? {};
     doc.paths[path] = item;
