@@ -1,9 +1,8 @@
 import type { Mode } from "@authplane/contracts";
 import { ulid } from "@authplane/service-kit";
-import { decodeJwt, type JWK, jwtVerify } from "jose";
+import { decodeJwt, type JWK, jwtVerify, SignJWT } from "jose";
 import type { Env } from "../env.js";
 import { AccessTokenClaims, tokenAudience } from "./access-token-claims.js";
-import { EdDsaJwsSigner } from "./eddsa-jws.js";
 import { SigningKeyRing, type SigningKeyRingOptions, type WithdrawResult } from "./signing-key-ring.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
 
@@ -23,7 +22,6 @@ const MAX_TOKEN_LENGTH = 4096;
 export class TokenService {
   readonly keys: SigningKeyRing;
   private readonly cache: VerifiedTokenCache;
-  private readonly signer = new EdDsaJwsSigner();
 
   constructor(private readonly opts: TokenServiceOptions) {
     this.keys = new SigningKeyRing(opts);
@@ -90,19 +88,21 @@ export class TokenService {
     if (!active?.privateKey) throw new Error("no active signing key (TokenService.init not called?)");
     const iat = Math.floor(now / 1000);
     const exp = iat + this.accessTtl(ttlSeconds);
-    // Claims in the order jose's SignJWT wrote them; signed through node:crypto (see EdDsaJwsSigner).
-    const token = this.signer.sign(active.kid, active.privateKey, {
+    // jose builds and signs the JWS (the contract says "EdDSA JWTs via jose"): no hand-rolled framing.
+    const token = await new SignJWT({
       consumerId: claims.consumerId,
       organizationId: claims.organizationId,
       sessionId: claims.sessionId,
       mode: claims.mode,
-      sub: claims.consumerId,
-      iss: this.opts.env.TOKEN_ISSUER,
-      aud: tokenAudience(claims),
-      iat,
-      exp,
-      jti: ulid(),
-    });
+    })
+      .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: active.kid })
+      .setSubject(claims.consumerId)
+      .setIssuer(this.opts.env.TOKEN_ISSUER)
+      .setAudience(tokenAudience(claims))
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(ulid())
+      .sign(active.privateKey);
     return { token, exp, iat };
   }
 
