@@ -152,6 +152,24 @@ describe("routing table (issue 2)", () => {
 });
 
 describe("forwarding", () => {
+  test("every request gets an X-Request-Id, passed to the service and returned; a well-formed one from the client is kept", async () => {
+    const fresh = await fetch(`${base}/api/v1/auth/guest`, { method: "POST" });
+    const id = fresh.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(upstreams.consumer.seen.at(-1)?.headers["x-request-id"]).toBe(id);
+
+    const kept = await fetch(`${base}/api/v1/auth/guest`, { method: "POST", headers: { "x-request-id": "client-req-42" } });
+    expect(kept.headers.get("x-request-id")).toBe("client-req-42");
+    expect(upstreams.consumer.seen.at(-1)?.headers["x-request-id"]).toBe("client-req-42");
+
+    // Anything else is replaced (it would end up in every service's log lines).
+    const odd = await fetch(`${base}/api/v1/auth/guest`, { method: "POST", headers: { "x-request-id": "a b;<script>" } });
+    expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(upstreams.consumer.seen.at(-1)?.headers["x-request-id"]).toBe(odd.headers.get("x-request-id"));
+    // The gateway's own errors carry one too.
+    expect((await fetch(`${base}/nowhere`)).headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   test("appends the client address to X-Forwarded-For and sets proto/host", async () => {
     await fetch(`${base}/api/v1/auth/guest`, { method: "POST" });
     let last = upstreams.consumer.seen.at(-1);
