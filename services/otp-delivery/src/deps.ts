@@ -7,6 +7,7 @@ import {
   type Metrics,
   type NatsConnection,
   type OutboxRelay,
+  createPgPool,
   type PgPool,
   pgPoolConfig,
 } from "@authplane/service-kit";
@@ -23,7 +24,10 @@ export interface AppDeps {
   env: Env;
   logger: Logger;
   metrics: Metrics;
+  /** Prisma: the dev outbox route and retention (not the delivery path). */
   prisma: PrismaClient;
+  /** pg pool of the delivery path (claim, outcome + outbox row, dev_messages): DATABASE_POOL_SIZE. */
+  db: PgPool;
   /** pg pool for the outbox relay and readiness. */
   pool: PgPool;
   nc: NatsConnection;
@@ -38,9 +42,9 @@ export interface BuildDepsOptions {
   logger?: Logger;
 }
 
-export function createTransports(env: Env, prisma: PrismaClient): Transports {
+export function createTransports(env: Env, db: PgPool): Transports {
   // Test-mode jobs are stored like the dev transport's messages (dev_messages), never sent.
-  const dev = new DevTransport(prisma);
+  const dev = new DevTransport(db);
   if (env.DELIVERY_TRANSPORT === "dev") return { email: dev, sms: dev, testSink: dev };
   return {
     testSink: dev,
@@ -53,6 +57,7 @@ export function createTransports(env: Env, prisma: PrismaClient): Transports {
       password: env.SMTP_PASSWORD,
       from: env.MAIL_FROM,
       timeoutMs: env.DELIVERY_SEND_TIMEOUT_MS,
+      maxConnections: env.SMTP_MAX_CONNECTIONS,
     }),
     sms: new SmsProviderTransport({
       baseUrl: env.SMS_BASE_URL,
@@ -69,9 +74,13 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   const core = await connectServiceCore(env, { service: "otp-delivery", logger: opts.logger, redis: false });
   const { logger, metrics, subjects, pool, relay } = core;
   const { nc, js, jsm } = core.nats;
+  // Prisma serves the dev outbox route and the retention pruner only: a small pool.
   const prisma = new PrismaClient({
-    adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE), { schema: env.DATABASE_SCHEMA }),
+    adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, Math.min(4, env.DATABASE_POOL_SIZE)), {
+      schema: env.DATABASE_SCHEMA,
+    }),
   });
-  const transports = createTransports(env, prisma);
-  return { env, logger, metrics, prisma, pool, nc, js, jsm, subjects, relay, transports };
+  const db = createPgPool(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE);
+  const transports = createTransports(env, db);
+  return { env, logger, metrics, prisma, db, pool, nc, js, jsm, subjects, relay, transports };
 }

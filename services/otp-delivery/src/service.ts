@@ -40,7 +40,7 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
     handle: (job) =>
       deliverOtp(
         {
-          prisma: deps.prisma,
+          db: deps.db,
           transports: deps.transports,
           sealKeys,
           logger,
@@ -93,6 +93,7 @@ export async function startOtpDelivery(env: Env, opts: BuildDepsOptions = {}): P
       close: () => withTimeout(deps.nc.drain(), 5_000).catch(() => deps.nc.close()),
     },
     { name: "prisma", close: () => deps.prisma.$disconnect() },
+    { name: "delivery pool", close: () => deps.db.end() },
     { name: "postgres", close: () => deps.pool.end() },
   ];
   let stopping: Promise<void> | null = null;

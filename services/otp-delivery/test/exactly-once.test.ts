@@ -22,9 +22,12 @@ let nats: TestNats;
 let pool: PgPool;
 const running: RunningService[] = [];
 
-async function start(logs = captureLogs()): Promise<{ service: RunningService; logs: ReturnType<typeof captureLogs> }> {
+async function start(
+  logs = captureLogs(),
+  env: Record<string, string> = {},
+): Promise<{ service: RunningService; logs: ReturnType<typeof captureLogs> }> {
   const service = await startTestOtpDelivery(
-    { ...iso.env("otp-delivery"), ...fastDelivery(), LOG_LEVEL: "info" },
+    { ...iso.env("otp-delivery"), ...fastDelivery(), LOG_LEVEL: "info", ...env },
     { logger: createLogger({ name: "otp-delivery", level: "info", destination: logs.stream }) },
   );
   running.push(service);
@@ -81,12 +84,15 @@ test("the same event published twice (same and different message ids) sends one 
 });
 
 test("several instances share one durable consumer: all delivered once, each instance did some", async () => {
-  const second = await start();
+  // Each instance takes at most 4 jobs at a time, so 40 jobs must be split (with the default
+  // DELIVERY_CONCURRENCY of 64, one instance's first pull could take all 40).
+  const small = { DELIVERY_CONCURRENCY: "4" };
+  const second = await start(captureLogs(), small);
   const firstLogs = captureLogs();
   // Restart the first instance with a log capture of its own (graceful stop finishes its in-flight work).
   const first = running.shift();
   await first?.stop();
-  const a = await start(firstLogs);
+  const a = await start(firstLogs, small);
   const b = second;
   const jobs = Array.from({ length: 40 }, (_, i) => otpJob({ to: `shared-${i}@example.com` }));
   await Promise.all(jobs.map((job) => publishJob(nats.js, iso.subjects, job)));
@@ -124,7 +130,7 @@ test("two instances racing for one event: the lease lets exactly one send, the o
     },
   };
   const deps = {
-    prisma: service.deps.prisma,
+    db: service.deps.db,
     transports: { email: slowTransport, sms: slowTransport, testSink: slowTransport },
     sealKeys: [importSealPrivateKey(DEV_OTP_SEAL_KEYS.privateKey)],
     logger: service.deps.logger,
@@ -147,7 +153,7 @@ test("two instances racing for one event: the lease lets exactly one send, the o
 
 test("a crash after the dev sink stored the message, before the delivery was recorded: the retry stores no second message (issue 12)", async () => {
   const service = running[0] ?? (await start()).service;
-  const dev = new DevTransport(service.deps.prisma);
+  const dev = new DevTransport(service.deps.db);
   // Stores the message, then fails as a process killed before recording the send would have.
   const storesThenCrashes = {
     async send(m: OtpMessage): Promise<never> {
@@ -156,7 +162,7 @@ test("a crash after the dev sink stored the message, before the delivery was rec
     },
   };
   const deps = (transport: typeof dev | typeof storesThenCrashes) => ({
-    prisma: service.deps.prisma,
+    db: service.deps.db,
     transports: { email: transport, sms: transport, testSink: transport },
     sealKeys: [importSealPrivateKey(DEV_OTP_SEAL_KEYS.privateKey)],
     logger: service.deps.logger,

@@ -116,6 +116,8 @@ export class OtpRequestedConsumer {
 
   private async run(): Promise<void> {
     const { js, subjects, durableName, logger } = this.opts;
+    // Looked up once (a consumer info round trip), again only after a failed pull.
+    let consumer: Awaited<ReturnType<typeof js.consumers.get>> | null = null;
     while (!this.stopping) {
       try {
         const free = this.opts.concurrency - this.inFlight.size;
@@ -126,7 +128,7 @@ export class OtpRequestedConsumer {
           this.slotFreed = null;
           continue;
         }
-        const consumer = await js.consumers.get(subjects.otpStream, durableName);
+        consumer ??= await js.consumers.get(subjects.otpStream, durableName);
         const batch = await consumer.fetch({ max_messages: free, expires: this.opts.fetchExpiresMs ?? 5_000 });
         this.current = batch;
         for await (const msg of batch) {
@@ -140,6 +142,7 @@ export class OtpRequestedConsumer {
         this.current = null;
       } catch (err) {
         this.current = null;
+        consumer = null;
         if (this.stopping) break;
         logger.warn({ err: (err as Error).message }, "pulling otp jobs failed; retrying");
         await sleep(1_000);

@@ -12,6 +12,8 @@ export interface SmtpOptions {
   password: string;
   from: string;
   timeoutMs: number;
+  /** Pooled connections (SMTP_MAX_CONNECTIONS). */
+  maxConnections: number;
 }
 
 /** Email through an SMTP server (nodemailer), plain-text and HTML parts. */
@@ -20,6 +22,10 @@ export class SmtpTransport implements Transport {
 
   constructor(private readonly opts: SmtpOptions) {
     this.transporter = nodemailer.createTransport({
+      // Reuse connections: one handshake (and TLS, AUTH) per connection, not per message.
+      pool: true,
+      maxConnections: opts.maxConnections,
+      maxMessages: 1000,
       host: opts.host,
       port: opts.port,
       secure: opts.secure,
