@@ -47,6 +47,8 @@ export interface StackOptions {
   instances?: number;
   /** Port allocator for the services and the gateway (default: any free port). */
   port?: () => Promise<number>;
+  /** Node.js flags per service name, before the entry script (e.g. `["--cpu-prof", "--cpu-prof-dir=/tmp/p"]`). */
+  nodeArgs?: Record<string, string[]>;
 }
 
 export declare function startStack(opts: StackOptions): Promise<Stack>;

@@ -61,11 +61,11 @@ function entryOf(name) {
 }
 
 /** Spawns one process and keeps the last lines of its output for error messages. */
-function launch(name, env, keepOutput = false) {
+function launch(name, env, keepOutput = false, nodeArgs = []) {
   const entry = entryOf(name);
   if (!existsSync(entry)) throw new Error(`${path.relative(root, entry)} does not exist: build first (npx tsc -b tsconfig.build.json)`);
   // As deployed: with the tracing preload, which loads nothing unless OTEL_* asks for tracing.
-  const child = spawn(process.execPath, ["--import", TRACING_PRELOAD, entry], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", TRACING_PRELOAD, entry], {
     cwd: path.dirname(path.dirname(entry)),
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -111,7 +111,7 @@ async function waitReady(proc, url, timeoutMs) {
 /**
  * @param {{ services: string[], gateway?: boolean, env?: Record<string, Record<string, string>>,
  *           readyTimeoutMs?: number, logLevel?: string, keepOutput?: boolean, instances?: number,
- *           port?: () => Promise<number> }} opts
+ *           port?: () => Promise<number>, nodeArgs?: Record<string, string[]> }} opts
  */
 export async function startStack(opts) {
   const iso = createTestIsolation();
@@ -145,7 +145,12 @@ export async function startStack(opts) {
       if (!envs[name]) throw new Error(`${name} is not part of this stack`);
       const port = await nextPort();
       const count = procs.filter((p) => p.name.split("#")[0] === name).length;
-      const p = launch(name, { ...envs[name], PORT: String(port), METRICS_PORT: String(await nextPort()) }, opts.keepOutput);
+      const p = launch(
+        name,
+        { ...envs[name], PORT: String(port), METRICS_PORT: String(await nextPort()) },
+        opts.keepOutput,
+        opts.nodeArgs?.[name],
+      );
       p.name = `${name}#${count + 1}`;
       procs.push(p);
       const url = `http://127.0.0.1:${port}`;
@@ -192,7 +197,7 @@ export async function startStack(opts) {
           ...(opts.env?.[name] ?? {}),
         };
         envs[name] = env;
-        const p = launch(name, { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) }, opts.keepOutput);
+        const p = launch(name, { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) }, opts.keepOutput, opts.nodeArgs?.[name]);
         if (i > 1) p.name = `${name}#${i}`;
         procs.push(p);
         round.push(waitReady(p, `${url}/readyz`, opts.readyTimeoutMs ?? 45_000));
