@@ -5,7 +5,7 @@ import autocannon from "autocannon";
 import { PgClient } from "@authplane/e2e/pg";
 import { cpuSnapshot, fmt } from "./measure.mjs";
 
-const GAUGES = ["authplane_jetstream_consumer_pending", "authplane_jetstream_consumer_ack_pending", "authplane_outbox_backlog"];
+const GAUGES = ["jetstream_consumer_pending", "jetstream_consumer_ack_pending", "outbox_backlog"];
 
 /** Sum of each backlog gauge over its labels in one Prometheus scrape (NaN when absent). */
 async function scrape(url) {
@@ -48,7 +48,7 @@ export async function floodOtp(o) {
     const quietBy = Date.now() + 60_000;
     while (Date.now() < quietBy) {
       const g = await scrape(o.metricsUrls["otp-delivery"]);
-      if (!(g.authplane_jetstream_consumer_pending > 0)) break;
+      if (!(g.jetstream_consumer_pending > 0)) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     const samples = [];
@@ -90,7 +90,7 @@ export async function floodOtp(o) {
         continue;
       }
       const g = await scrape(o.metricsUrls["otp-delivery"]);
-      const idle = g.authplane_jetstream_consumer_pending === 0 && g.authplane_jetstream_consumer_ack_pending === 0;
+      const idle = g.jetstream_consumer_pending === 0 && g.jetstream_consumer_ack_pending === 0;
       if (n >= accepted && idle && ++quietPolls >= 4) break;
     }
     const drainedAt = Math.max(lastChange, floodEnd);
