@@ -175,10 +175,9 @@ export async function startStack(opts) {
     const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
     const started = [];
     for (const name of opts.services) instanceUrls[name] = [];
-    // Round by round: the first instance of every service, then (once those are ready, so two
-    // instances never migrate one schema at once) the second of every service, and so on.
+    // Every instance at once: migrations take a per-schema advisory lock, so instances of one
+    // service starting together apply them once.
     for (let i = 1; i <= instances; i++) {
-      const round = [];
       for (const name of opts.services) {
         const port = await nextPort();
         const url = `http://127.0.0.1:${port}`;
@@ -200,13 +199,8 @@ export async function startStack(opts) {
         const p = launch(name, { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) }, opts.keepOutput, opts.nodeArgs?.[name]);
         if (i > 1) p.name = `${name}#${i}`;
         procs.push(p);
-        round.push(waitReady(p, `${url}/readyz`, opts.readyTimeoutMs ?? 45_000));
+        started.push(waitReady(p, `${url}/readyz`, opts.readyTimeoutMs ?? 45_000));
       }
-      if (i < instances) {
-        const results = await Promise.allSettled(round);
-        const failures = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
-        if (failures.length) throw new Error(failures.join("\n\n"));
-      } else started.push(...round);
     }
     if (opts.gateway) {
       const port = await nextPort();
