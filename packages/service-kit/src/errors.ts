@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import { ulid } from "./ulid.js";
-import type { z } from "zod";
+import { z } from "zod";
 import type { Logger } from "./logger.js";
 
 /**
@@ -118,6 +118,33 @@ export const consumerErrorFormat: ErrorFormat = {
     return body;
   },
 };
+
+/**
+ * The wire schema of a `consumerErrorFormat` answer whose code is one of `codes` (for an API's
+ * `errorSchema`, endpoint builder): `{error, message?, retryAfter?, errorId?}`, or
+ * `{error: "validation_error", issues}` when `codes` names it.
+ */
+export function consumerErrorSchema(codes: readonly string[]): z.ZodType {
+  const plain = codes.filter((c) => c !== "validation_error");
+  const shapes: z.ZodType[] = [];
+  if (plain.length)
+    shapes.push(
+      z.object({
+        error: z.enum(plain as [string, ...string[]]),
+        message: z.string().optional(),
+        retryAfter: z.number().int().optional(),
+        errorId: z.string().optional(),
+      }),
+    );
+  if (codes.includes("validation_error"))
+    shapes.push(
+      z.object({
+        error: z.literal("validation_error"),
+        issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string(), code: z.string().optional() })),
+      }),
+    );
+  return shapes.length === 1 ? (shapes[0] as z.ZodType) : z.union(shapes as [z.ZodType, z.ZodType]);
+}
 
 /** The one error middleware. Unknown errors become a generic 500 with an errorId that is logged. */
 export function errorMiddleware(format: ErrorFormat, logger: Logger) {

@@ -1,11 +1,40 @@
-import { clientIpGroup, consumerErrorFormat, createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
+import {
+  createHttpApp,
+  consumerErrorFormat,
+  docsEndpoints,
+  lazyDocument,
+  mount,
+  noStore,
+  type OpenApiDocument,
+  openApiDocument,
+  operationalEndpoints,
+  trustProxySetting,
+} from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
-import { keysRouter } from "./routes/keys.js";
-import { operatorRouter } from "./routes/operator.js";
-import { settingsRouter } from "./routes/settings.js";
+import { adminApiEndpoints } from "./routes/admin-api.js";
+import { adminAuthenticators, adminLimits } from "./routes/auth.js";
+import { operatorApiEndpoints } from "./routes/operator-api.js";
 
 export type { AppDeps } from "./deps.js";
+
+/** This service's OpenAPI 3.1 document, generated from the endpoint declarations. */
+export function adminKeyOpenApi(): OpenApiDocument {
+  return openApiDocument(
+    {
+      title: "authplane admin (admin-key)",
+      version: "1",
+      description:
+        "The operator API (organizations, with the operator token) and each organization's Admin API (its keys and settings, " +
+        'with its secret key, in that key\'s mode). Errors are seed 000\'s `{"error": code, "message"?}`.',
+      tags: [
+        { name: "Operator API", description: "The platform operator: `Authorization: Bearer <OPERATOR_TOKEN>`." },
+        { name: "Admin API", description: "An organization's backend: `Authorization: Bearer sk_…`." },
+      ],
+    },
+    [...adminApiEndpoints, ...operatorApiEndpoints, ...operationalEndpoints, ...docsEndpoints],
+  );
+}
 
 /** The HTTP app: operator API and the organization's Admin API, seed 000 error format. */
 export function createApp(deps: AppDeps): Express {
@@ -19,16 +48,13 @@ export function createApp(deps: AppDeps): Express {
       nats: () => deps.nats.nc.flush(),
     },
   });
+  const document = lazyDocument(adminKeyOpenApi);
+  mount(app, docsEndpoints, { deps: { document }, authenticators: {}, limits: {} });
   // Every Admin/operator answer is configuration, and some carry new keys: never cached.
   app.use("/api/v1", noStore);
-  // Per-IP limit before authentication, so that guessing keys or the operator token is throttled.
-  app.use("/api/v1", async (req, _res, next) => {
-    await deps.limits.perIp.consume(clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX));
-    next();
-  });
-  // Before the operator router: `current` is not an organization id.
-  app.use("/api/v1/organizations/current/settings", settingsRouter(deps));
-  app.use("/api/v1/organizations", operatorRouter(deps));
-  app.use("/api/v1/keys", keysRouter(deps));
+  const wiring = { deps, authenticators: adminAuthenticators(deps), limits: adminLimits(deps) };
+  // Before the operator API's /organizations/{id}: `current` is not an organization id.
+  mount(app, adminApiEndpoints, wiring);
+  mount(app, operatorApiEndpoints, wiring);
   return finish(consumerErrorFormat);
 }

@@ -92,10 +92,10 @@ async function devOrgStillValid(store: Store, file: string): Promise<string | nu
   } catch {
     return null;
   }
-  if (!(await getOrganization(store.prisma, parsed.organization.id))) return null;
+  if (!(await getOrganization(store, { organizationId: parsed.organization.id }))) return null;
   const { publishable, secret } = parsed.keys;
   for (const key of [publishable.live, publishable.test, secret.live, secret.test]) {
-    const v = await verifyApiKey(store.prisma, key);
+    const v = await verifyApiKey(store, { key });
     if (!v || v.reply.organizationId !== parsed.organization.id) return null;
   }
   return parsed.organization.id;
@@ -136,7 +136,7 @@ export function buildCli(): Command {
     .option("--limit <n>", "how many", (v) => Number.parseInt(v, 10), 100)
     .action(async (opts: { limit: number }) => {
       const { organizations } = await withStore((store) =>
-        listOrganizations(store.prisma, { limit: Math.min(Math.max(opts.limit || 100, 1), 1000) }),
+        listOrganizations(store, { limit: Math.min(Math.max(opts.limit || 100, 1), 1000) }),
       );
       for (const o of organizations) out(`${o.id}  ${o.createdAt}  ${o.name}`);
     });
@@ -147,7 +147,8 @@ export function buildCli(): Command {
     .description("list an organization's keys (prefix and last four only)")
     .action(async (orgId: string) => {
       const rows = await withStore(async (store) => {
-        if (!(await getOrganization(store.prisma, orgId))) throw new AppError(404, "organization_not_found", `No organization ${orgId}.`);
+        if (!(await getOrganization(store, { organizationId: orgId })))
+          throw new AppError(404, "organization_not_found", `No organization ${orgId}.`);
         return [
           ...(await listApiKeys(store, { organizationId: orgId, mode: "live" })),
           ...(await listApiKeys(store, { organizationId: orgId, mode: "test" })),
@@ -161,7 +162,9 @@ export function buildCli(): Command {
     .description("issue a replacement key; the old one works until --expires-in (default 86400 s; 0 = at once)")
     .option("--expires-in <seconds>", "seconds the old key keeps working", seconds, 86_400)
     .action(async (keyId: string, opts: { expiresIn: number }) => {
-      const issued = await withStore(async (store) => rotateApiKey(store, await scopeOfKey(store, keyId), keyId, opts.expiresIn));
+      const issued = await withStore(async (store) =>
+        rotateApiKey(store, { ...(await scopeOfKey(store, { keyId })), keyId, expiresInSeconds: opts.expiresIn }),
+      );
       out(`new key     ${issued.key.id}  ${issued.value}`);
       if (issued.passkeySdkValue) out(`            ${issued.passkeySdkValue}   (the same key, as the passkey server SDKs take it)`);
       out(`old key     ${keyId}  expires ${issued.previous?.expiresAt ?? "now"}`);
@@ -170,7 +173,7 @@ export function buildCli(): Command {
     .command("revoke <keyId>")
     .description("revoke a key at once")
     .action(async (keyId: string) => {
-      const key = await withStore(async (store) => revokeApiKey(store, await scopeOfKey(store, keyId), keyId));
+      const key = await withStore(async (store) => revokeApiKey(store, { ...(await scopeOfKey(store, { keyId })), keyId }));
       out(`${key.id}  ${key.display}  revoked at ${key.revokedAt}`);
     });
 
@@ -190,7 +193,7 @@ export function buildCli(): Command {
             const scope = { organizationId: existing, mode };
             const { allowedOrigins } = await getSettings(store, scope);
             const missing = wanted.filter((o) => !allowedOrigins.includes(o));
-            if (missing.length) await updateSettings(store, scope, { allowedOrigins: [...allowedOrigins, ...missing] });
+            if (missing.length) await updateSettings(store, { ...scope, patch: { allowedOrigins: [...allowedOrigins, ...missing] } });
           }
           return;
         }

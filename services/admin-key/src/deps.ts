@@ -8,7 +8,6 @@ import {
   type NatsHandles,
   type OutboxRelay,
   type PgPool,
-  RateLimit,
   type Redis,
   pgPoolConfig,
 } from "@authplane/service-kit";
@@ -17,9 +16,11 @@ import type { Subscription } from "@nats-io/transport-node";
 import type { Env } from "./env.js";
 import { startResponders } from "./events/responders.js";
 import { PrismaClient } from "./generated/prisma/client.js";
-import type { Store } from "./store.js";
 
-/** Everything createApp needs. */
+/**
+ * Everything createApp and the use cases need (one bag: use cases take `(deps, input)`, typed by the
+ * part they use: `Store` to write, `Reader` to read). Tests build it with `startAdminKeyInProcess`.
+ */
 export interface AppDeps {
   env: Env;
   logger: Logger;
@@ -31,8 +32,8 @@ export interface AppDeps {
   nats: NatsHandles;
   subjects: Subjects;
   outbox: OutboxRelay;
-  store: Store;
-  limits: { perIp: RateLimit; perKey: RateLimit };
+  /** Called after a transaction that wrote outbox rows has committed: kicks the relay. */
+  afterCommit(): void;
   responders: Subscription[];
 }
 
@@ -58,12 +59,8 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   outbox.start();
   const responders = startResponders({ nc: nats.nc, subjects, prisma, logger });
   await nats.nc.flush();
-  const store: Store = { prisma, afterCommit: () => outbox.kick() };
-  const limits = {
-    perIp: new RateLimit(redis, { name: "ip", points: env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 }),
-    perKey: new RateLimit(redis, { name: "key", points: env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 }),
-  };
-  return { env, logger, metrics, prisma, pool, redis, nats, subjects, outbox, store, limits, responders };
+  const afterCommit = () => outbox.kick();
+  return { env, logger, metrics, prisma, pool, redis, nats, subjects, outbox, afterCommit, responders };
 }
 
 /** Closes what buildDeps opened, in order: stop answering, publish what is pending, disconnect. */

@@ -56,7 +56,7 @@ export async function startAdminKeyInProcess(
     operatorToken,
     deps,
     createOrganization: (input = {}) =>
-      createOrganization(deps.store, {
+      createOrganization(deps, {
         name: input.name ?? "Test Organization",
         webauthn: input.webauthn,
         settings: input.settings,

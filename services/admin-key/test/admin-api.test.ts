@@ -2,7 +2,7 @@ import { ApiKeyPattern, CreateOrganizationResponse, EventType } from "@authplane
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import request from "supertest";
+import { request } from "./support/harness.js";
 import { type AdminKeyTestHandle, type CreatedOrganization, startAdminKeyForTest } from "../src/testing.js";
 
 const iso = createTestIsolation();

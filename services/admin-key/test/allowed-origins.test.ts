@@ -1,7 +1,7 @@
 import { EventType, KeyVerifyReply } from "@authplane/contracts";
 import { createTestIsolation, eventually } from "@authplane/service-kit/testing";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import request from "supertest";
+import { request } from "./support/harness.js";
 import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
 
 /**

@@ -1,7 +1,7 @@
 import { createLogger, KeyVerifier } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation, eventually } from "@authplane/service-kit/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import request from "supertest";
+import { request } from "./support/harness.js";
 import type { AppDeps } from "../src/deps.js";
 import { type AdminKeyTestHandle, startAdminKeyInProcess } from "../src/testing.js";
 

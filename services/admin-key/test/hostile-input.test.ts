@@ -125,8 +125,8 @@ test("a bad parameter never shares a query with other requests' parameters (no P
   // NUL would fail all eight.
   for (let round = 0; round < 5; round++) {
     const results = await Promise.allSettled([
-      getOrganization(admin.deps.prisma, `org_\u0000${round}`),
-      ...Array.from({ length: 7 }, () => getOrganization(admin.deps.prisma, victim.organization.id)),
+      getOrganization(admin.deps, { organizationId: `org_\u0000${round}` }),
+      ...Array.from({ length: 7 }, () => getOrganization(admin.deps, { organizationId: victim.organization.id })),
     ]);
     expect(results.slice(1).map((r) => (r.status === "fulfilled" ? r.value?.id : String(r.reason)))).toEqual(
       Array(7).fill(victim.organization.id),

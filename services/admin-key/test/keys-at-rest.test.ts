@@ -1,7 +1,7 @@
 import { ApiKeyPattern, parseApiKeyPrefix } from "@authplane/contracts";
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import pg from "pg";
-import request from "supertest";
+import { request } from "./support/harness.js";
 import { generateApiKey, hashApiKey, KEY_RANDOM_LENGTH, randomBase62 } from "../src/api-key-format.js";
 import type { AppDeps } from "../src/deps.js";
 import { type AdminKeyTestHandle, startAdminKeyInProcess } from "../src/testing.js";

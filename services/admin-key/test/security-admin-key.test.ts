@@ -1,5 +1,5 @@
 import { createTestIsolation } from "@authplane/service-kit/testing";
-import request from "supertest";
+import { request } from "./support/harness.js";
 import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
 
 /** Attacker-side checks of the admin API (security review). */

@@ -7,7 +7,7 @@ import { createLogger, KeyVerifier, runMigrations } from "@authplane/service-kit
 import { createTestIsolation, eventually } from "@authplane/service-kit/testing";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import pg from "pg";
-import request from "supertest";
+import { request } from "./support/harness.js";
 import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
 
 /**

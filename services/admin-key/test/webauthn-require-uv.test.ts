@@ -1,7 +1,7 @@
 import { KeyVerifyReply } from "@authplane/contracts";
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import request from "supertest";
+import { request } from "./support/harness.js";
 import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
 
 /** Issue 8 item 8: `settings.webauthn.requireUserVerification`, per organization and mode. */

@@ -40,7 +40,7 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
         const req = LookupCatalog[SubjectNames.keysVerify].request.safeParse(safeJson(msg));
         if (!req.success) return answer(msg, SubjectNames.keysVerify, { valid: false });
         try {
-          const checked = await checkApiKey(prisma, req.data.key);
+          const checked = await checkApiKey({ prisma }, { key: req.data.key });
           answer(msg, SubjectNames.keysVerify, checked.ok ? checked.verified.reply : { valid: false, reason: checked.reason });
         } catch (e) {
           // Never log the request: it carries the key.
@@ -59,7 +59,7 @@ export function startResponders(opts: RespondersOptions): Subscription[] {
         const req = LookupCatalog[SubjectNames.orgGet].request.safeParse(safeJson(msg));
         if (!req.success) return answer(msg, SubjectNames.orgGet, { found: false });
         try {
-          const org = await getOrganization(prisma, req.data.organizationId);
+          const org = await getOrganization({ prisma }, { organizationId: req.data.organizationId });
           // `settings` are the requested mode's (default live, as before settings were per mode).
           const mode = req.data.mode ?? "live";
           answer(

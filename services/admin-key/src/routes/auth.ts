@@ -1,15 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Mode } from "@authplane/contracts";
-import type { NextFunction, Request, Response } from "express";
+import { type Authenticators, clientIpGroup, type LimitImpl, RateLimit } from "@authplane/service-kit";
+import type { Request } from "express";
 import type { AppDeps } from "../deps.js";
-import { AdminErrors } from "../errors.js";
+import { Errors } from "../errors.js";
 import { verifyApiKey } from "../usecases/verify-api-key.js";
-
-export interface Caller {
-  organizationId: string;
-  mode: Mode;
-  keyId: string;
-}
+import type { AdminApiShape } from "./api.js";
 
 const BEARER = /^Bearer[ \t]+(\S{1,512})[ \t]*$/i;
 
@@ -20,44 +15,50 @@ function bearerOf(req: Request): string | null {
 }
 
 /**
- * Admin API authentication: `Authorization: Bearer sk_…`. Unknown, revoked and expired keys get
- * the seed's 401; a valid publishable key gets the seed's 403. The lookup is direct (admin-key
- * owns the keys), so a revocation applies to the very next request.
+ * admin-key's authenticators (the endpoint builder calls the one of an endpoint's auth kind; its
+ * result is the handler's typed `caller`). Both take the caller's own budget
+ * (RATE_LIMIT_KEY_PER_MINUTE) once authenticated.
+ * - `secretKey` (Admin API): `Authorization: Bearer sk_…`. Unknown, revoked and expired keys get
+ *   the seed's 401; a valid publishable key gets the seed's 403. The lookup is direct (admin-key
+ *   owns the keys), so a revocation applies to the very next request.
+ * - `operatorToken` (operator API): both sides are hashed to a fixed length before a
+ *   constant-time compare, so neither the content nor the length of the token leaks through timing.
  */
-export function requireSecretKey(deps: AppDeps) {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    const token = bearerOf(req);
-    if (!token) throw AdminErrors.authenticationRequired();
-    const verified = await verifyApiKey(deps.prisma, token);
-    if (!verified) throw AdminErrors.authenticationRequired();
-    if (verified.reply.kind !== "secret") throw AdminErrors.secretKeyRequired();
-    await deps.limits.perKey.consume(verified.key.id);
-    res.locals.caller = {
-      organizationId: verified.reply.organizationId,
-      mode: verified.reply.mode,
-      keyId: verified.key.id,
-    } satisfies Caller;
-    next();
+export function adminAuthenticators(deps: AppDeps): Authenticators<AdminApiShape> {
+  const perCaller = new RateLimit(deps.redis, { name: "key", points: deps.env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 });
+  const expected = createHash("sha256").update(deps.env.OPERATOR_TOKEN).digest();
+  return {
+    secretKey: async (req) => {
+      const token = bearerOf(req);
+      if (!token) throw Errors.authenticationRequired();
+      const verified = await verifyApiKey(deps, { key: token });
+      if (!verified) throw Errors.authenticationRequired();
+      if (verified.reply.kind !== "secret") throw Errors.secretKeyRequired();
+      await perCaller.consume(verified.key.id);
+      return { scope: { organizationId: verified.reply.organizationId, mode: verified.reply.mode }, keyId: verified.key.id };
+    },
+    operatorToken: async (req) => {
+      const token = bearerOf(req);
+      const given = createHash("sha256")
+        .update(token ?? "")
+        .digest();
+      if (!token || !timingSafeEqual(given, expected)) throw Errors.authenticationRequired();
+      await perCaller.consume("operator");
+      return { operator: true };
+    },
   };
 }
 
-export function callerOf(res: Response): Caller {
-  return res.locals.caller as Caller;
-}
-
 /**
- * Operator API authentication. Both sides are hashed to a fixed length before a constant-time
- * compare, so neither the content nor the length of the token leaks through timing.
+ * The per client IP group limit (RATE_LIMIT_IP_PER_MINUTE; behind the gateway the IP comes from
+ * its trusted X-Forwarded-For, IPv6 grouped by RATE_LIMIT_IPV6_PREFIX), taken before the token or
+ * key is checked, so that guessing keys or the operator token is throttled.
  */
-export function requireOperator(deps: AppDeps) {
-  const expected = createHash("sha256").update(deps.env.OPERATOR_TOKEN).digest();
-  return async (req: Request, _res: Response, next: NextFunction) => {
-    const token = bearerOf(req);
-    const given = createHash("sha256")
-      .update(token ?? "")
-      .digest();
-    if (!token || !timingSafeEqual(given, expected)) throw AdminErrors.authenticationRequired();
-    await deps.limits.perKey.consume("operator");
-    next();
+export function adminLimits(deps: AppDeps): Record<AdminApiShape["limits"], LimitImpl> {
+  return {
+    ip: {
+      limit: new RateLimit(deps.redis, { name: "ip", points: deps.env.RATE_LIMIT_IP_PER_MINUTE, durationSeconds: 60 }),
+      key: (req) => clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX),
+    },
   };
 }

@@ -35,7 +35,7 @@ const KINDS: KeyKind[] = ["publishable", "secret"];
 const MODES: Mode[] = ["live", "test"];
 
 /** Creates an organization, its settings and its four keys, with their events, in one transaction. */
-export async function createOrganization(store: Store, input: CreateOrganizationInput): Promise<CreatedOrganizationResult> {
+export async function createOrganization(deps: Store, input: CreateOrganizationInput): Promise<CreatedOrganizationResult> {
   const name = input.name.trim();
   if (!name || name.length > 200) throw new ValidationError([{ path: ["name"], message: "must be 1 to 200 characters" }]);
   const webauthn = input.webauthn ? validateWebAuthn(input.webauthn) : null;
@@ -50,7 +50,7 @@ export async function createOrganization(store: Store, input: CreateOrganization
     MODES.map((mode) => ({ id: `${IdPrefix.key}${ulid()}`, kind, mode, key: generateApiKey(kind, mode) })),
   );
 
-  const org = await store.prisma.$transaction(async (tx) => {
+  const org = await deps.prisma.$transaction(async (tx) => {
     const created = await tx.organization.create({
       data: {
         id: orgId,
@@ -101,7 +101,7 @@ export async function createOrganization(store: Store, input: CreateOrganization
     await tx.outboxEvent.createMany({ data: events.map(outboxData) });
     return view;
   });
-  store.afterCommit();
+  deps.afterCommit();
 
   const keyValue = (kind: KeyKind, mode: Mode) => generated.find((g) => g.kind === kind && g.mode === mode)?.key.value ?? "";
   return {

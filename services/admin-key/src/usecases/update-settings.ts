@@ -1,28 +1,21 @@
-import { EventType, type Mode, type OrganizationSettings, type SettingsField, type UpdateSettingsRequest } from "@authplane/contracts";
+import { EventType, type OrganizationSettings, type SettingsField, type UpdateSettingsRequest } from "@authplane/contracts";
 import { newEvent } from "@authplane/service-kit";
-import { AdminErrors } from "../errors.js";
+import { Errors } from "../errors.js";
 import { outboxData } from "../events/outbox.js";
-import type { Store } from "../store.js";
+import type { Scope } from "../scope.js";
+import type { Reader, Store } from "../store.js";
 import { settingsOfMode, settingsView } from "../views.js";
 import { assertTtls } from "./create-organization.js";
 import { validateAllowedOrigins } from "./validate-allowed-origins.js";
 import { validateWebAuthn } from "./validate-webauthn.js";
 
-/**
- * Whose settings: an organization in one mode. Live and test are separate worlds, so a key reads
- * and changes only the settings of its own mode (a shared sk_test_ cannot touch live settings).
- */
-export interface SettingsScope {
-  organizationId: string;
-  mode: Mode;
-}
-
-export async function getSettings(store: Store, scope: SettingsScope): Promise<OrganizationSettings> {
-  const org = await store.prisma.organization.findFirst({
+/** One mode's settings of an organization (see `Scope`). */
+export async function getSettings(deps: Reader, scope: Scope): Promise<OrganizationSettings> {
+  const org = await deps.prisma.organization.findFirst({
     where: { id: scope.organizationId },
     include: { settings: { where: { mode: scope.mode } } },
   });
-  if (!org) throw AdminErrors.organizationNotFound();
+  if (!org) throw Errors.organizationNotFound();
   return settingsOfMode(org.settings, scope.mode);
 }
 
@@ -41,16 +34,16 @@ const FIELDS: SettingsField[] = [
  * (`organizations.v1.settings_updated` with that mode in the envelope; it also drops the
  * organization from callers' key caches).
  */
-export async function updateSettings(store: Store, scope: SettingsScope, patch: UpdateSettingsRequest): Promise<OrganizationSettings> {
-  const { organizationId, mode } = scope;
+export async function updateSettings(deps: Store, input: Scope & { patch: UpdateSettingsRequest }): Promise<OrganizationSettings> {
+  const { organizationId, mode, patch } = input;
   const webauthn = patch.webauthn ? validateWebAuthn(patch.webauthn) : patch.webauthn;
   const allowedOrigins = patch.allowedOrigins === undefined ? undefined : validateAllowedOrigins(patch.allowedOrigins);
-  const settings = await store.prisma.$transaction(async (tx) => {
+  const settings = await deps.prisma.$transaction(async (tx) => {
     // Lock the row so that two concurrent patches cannot combine into an invalid pair of TTLs.
     // (an UPDATE holds the row lock until the transaction ends).
     await tx.organizationSettings.updateMany({ where: { organizationId, mode }, data: { updatedAt: new Date() } });
     const org = await tx.organization.findFirst({ where: { id: organizationId }, include: { settings: { where: { mode } } } });
-    if (!org) throw AdminErrors.organizationNotFound();
+    if (!org) throw Errors.organizationNotFound();
     const current = settingsOfMode(org.settings, mode);
     const access = patch.accessTokenTtlSeconds ?? current.accessTokenTtlSeconds;
     const refresh = patch.refreshTokenTtlSeconds ?? current.refreshTokenTtlSeconds;
@@ -104,6 +97,6 @@ export async function updateSettings(store: Store, scope: SettingsScope, patch: 
     });
     return settings;
   });
-  store.afterCommit();
+  deps.afterCommit();
   return settings;
 }

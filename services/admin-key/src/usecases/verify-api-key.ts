@@ -1,6 +1,7 @@
 import { ApiKeyPattern, type KeyInvalidReason, type KeyKind, type Mode, type VerifiedKey } from "@authplane/contracts";
 import { hashApiKey } from "../api-key-format.js";
-import type { ApiKey, PrismaClient } from "../generated/prisma/client.js";
+import type { ApiKey } from "../generated/prisma/client.js";
+import type { Reader } from "../store.js";
 import { isKeyUsable, settingsOfMode } from "../views.js";
 
 export interface VerifiedApiKey {
@@ -11,8 +12,8 @@ export interface VerifiedApiKey {
 export type ApiKeyCheck = { ok: true; verified: VerifiedApiKey } | { ok: false; reason: KeyInvalidReason };
 
 /** Looks a key up by its hash. Null when it is malformed, unknown, revoked or past its expiry. */
-export async function verifyApiKey(prisma: PrismaClient, key: string, now = new Date()): Promise<VerifiedApiKey | null> {
-  const checked = await checkApiKey(prisma, key, now);
+export async function verifyApiKey(deps: Reader, input: { key: string; now?: Date }): Promise<VerifiedApiKey | null> {
+  const checked = await checkApiKey(deps, input);
   return checked.ok ? checked.verified : null;
 }
 
@@ -21,9 +22,10 @@ export async function verifyApiKey(prisma: PrismaClient, key: string, now = new 
  * unknown; strings that cannot be keys are refused before touching the database), `revoked`, or
  * `expired` (a rotated key past its expiry). Only a caller holding the whole key learns this.
  */
-export async function checkApiKey(prisma: PrismaClient, key: string, now = new Date()): Promise<ApiKeyCheck> {
+export async function checkApiKey(deps: Reader, input: { key: string; now?: Date }): Promise<ApiKeyCheck> {
+  const { key, now = new Date() } = input;
   if (!ApiKeyPattern.test(key)) return { ok: false, reason: "not_found" };
-  const row = await prisma.apiKey.findFirst({
+  const row = await deps.prisma.apiKey.findFirst({
     where: { keyHash: hashApiKey(key) },
     include: { organization: { include: { settings: true } } },
   });
