@@ -4,7 +4,7 @@ export { Env } from "./env.js";
 export { OtpRequestedConsumer } from "./events/otp-requested-consumer.js";
 export { maskDestination } from "./mask-destination.js";
 export { migrate, migrationsDir } from "./migrate.js";
-export { normalizeOutboxRecipient } from "./routes/dev-outbox.js";
+export { listDevOutbox, normalizeOutboxRecipient } from "./usecases/list-dev-outbox.js";
 export { type RunningService, startOtpDelivery } from "./service.js";
 export { renderOtpEmail, renderOtpSms } from "./templates/otp-message.js";
 export { deliverOtp } from "./usecases/deliver-otp.js";

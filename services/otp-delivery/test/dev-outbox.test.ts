@@ -5,6 +5,7 @@ import { Env } from "../src/env.js";
 import type { RunningService } from "../src/service.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { connectTestNats, deliveries, fastDelivery, otpJob, publishJob, type TestNats, testPool, waitFor } from "./support/jobs.js";
+import { fetchChecked } from "./support/harness.js";
 
 interface OutboxMessage {
   id: string;
@@ -24,7 +25,7 @@ const logs = captureLogs();
 const codes: string[] = [];
 
 async function outbox(query: string): Promise<{ status: number; body: { messages?: OutboxMessage[]; error?: string } }> {
-  const res = await fetch(`${service.url}/dev/outbox${query}`);
+  const res = await fetchChecked(`${service.url}/dev/outbox${query}`);
   return { status: res.status, body: (await res.json()) as { messages?: OutboxMessage[]; error?: string } };
 }
 
@@ -160,5 +161,5 @@ test("codes appear in no log line and in no delivery record (only in the dev out
   }
   expect(dump).not.toContain("kim@example.com");
   expect(rows.map((r) => r.destination).sort()).toEqual(["+4477******23", "k***@example.com", "k***@example.com", "l***@example.com"]);
-  expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+  expect((await fetchChecked(`${service.url}/readyz`)).status).toBe(200);
 });

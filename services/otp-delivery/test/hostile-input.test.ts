@@ -2,6 +2,7 @@ import { fuzzEndpoints, createTestIsolation, isConsumerErrorBody } from "@authpl
 import type { RunningService } from "../src/service.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { fastDelivery } from "./support/jobs.js";
+import { fetchChecked } from "./support/harness.js";
 
 // Issue 10 items 7 and 8 for otp-delivery's one HTTP endpoint that takes input (the dev outbox).
 
@@ -25,7 +26,7 @@ test("no generated bad input on /dev/outbox gets a 5xx; each is a 4xx {error, me
       { name: "GET /dev/outbox/:x", method: "GET", path: "/dev/outbox/:x", params: { x: "y" } },
     ],
     valid: async () => {
-      const res = await fetch(`${service.url}/dev/outbox?to=kim%40example.com`);
+      const res = await fetchChecked(`${service.url}/dev/outbox?to=kim%40example.com`);
       if (res.status !== 200) throw new Error(`valid lookup answered ${res.status}: ${await res.text()}`);
     },
     isErrorBody: isConsumerErrorBody,
@@ -35,7 +36,7 @@ test("no generated bad input on /dev/outbox gets a 5xx; each is a 4xx {error, me
 }, 120_000);
 
 test("the dev outbox (it shows OTP codes) is never cached", async () => {
-  const res = await fetch(`${service.url}/dev/outbox?to=kim%40example.com`);
+  const res = await fetchChecked(`${service.url}/dev/outbox?to=kim%40example.com`);
   expect(res.status).toBe(200);
   expect(res.headers.get("cache-control")).toBe("no-store");
   expect(res.headers.get("pragma")).toBe("no-cache");

@@ -5,6 +5,7 @@ import { createOtpDeliveryPruner } from "../src/retention.js";
 import type { RunningService } from "../src/service.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { testPool } from "./support/jobs.js";
+import { fetchChecked } from "./support/harness.js";
 
 /**
  * Issue 10 item 9: every OTP request adds a delivery record (and, in development, a dev-outbox
@@ -77,7 +78,7 @@ test("delivery records and dev-outbox messages past retention are deleted in bou
   expect((first.dev_messages ?? 0) + (second.dev_messages ?? 0)).toBe(2);
   expect((first.dev_messages_over_limit ?? 0) + (second.dev_messages_over_limit ?? 0)).toBe(1);
   expect(await ids("dev_messages")).toEqual(["msg_new_1", "msg_new_2", "msg_new_3", "msg_new_4", "msg_new_5"]);
-  const outbox = (await (await fetch(`${service.url}/dev/outbox?to=dev@example.com`)).json()) as { messages: Array<{ id: string }> };
+  const outbox = (await (await fetchChecked(`${service.url}/dev/outbox?to=dev@example.com`)).json()) as { messages: Array<{ id: string }> };
   expect(outbox.messages.map((m) => m.id)).toEqual(["msg_new_5", "msg_new_4", "msg_new_3", "msg_new_2", "msg_new_1"]);
 
   // Nothing left to do: the next round deletes nothing.

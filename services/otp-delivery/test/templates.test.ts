@@ -1,5 +1,5 @@
 import { maskDestination } from "../src/mask-destination.js";
-import { normalizeOutboxRecipient } from "../src/routes/dev-outbox.js";
+import { normalizeOutboxRecipient } from "../src/usecases/list-dev-outbox.js";
 import { lifetimeMinutes, renderOtpEmail, renderOtpSms } from "../src/templates/otp-message.js";
 
 test("email: code, organization and lifetime in both parts; HTML escapes the name; no code in the subject", () => {
