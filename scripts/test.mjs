@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test` after bootstrap: lint, typecheck of src and tests, then every package's jest suite against the machine's real
+// `npm test` after bootstrap: lint, typecheck of src and tests, dead code (knip), then every package's jest suite against the machine's real
 // Postgres/Redis/NATS, then a one-line total.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
@@ -43,6 +43,16 @@ const typecheck = spawnSync(process.execPath, [path.join(root, "node_modules/typ
   stdio: "inherit",
 });
 if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+
+// Dead code and dependencies (knip, knip.json): unused files, exports, dependencies and unlisted ones
+// fail the run. Knip loads each service's prisma.config.ts, which reads DATABASE_URL (never connects).
+console.log("\n▶ dead code and dependencies (knip)");
+const knip = spawnSync(process.execPath, [path.join(root, "node_modules/knip/bin/knip.js")], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres" },
+});
+if (knip.status !== 0) process.exit(knip.status ?? 1);
 
 const dirs = ["packages", "services", "infra"].flatMap((top) =>
   existsSync(path.join(root, top)) ? readdirSync(path.join(root, top)).map((d) => path.join(root, top, d)) : [],

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 export const TEMPLATE_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), "authplane.conf.template");
 
 /** Variables with a sensible default; the listen address and the upstreams have none. */
-export const TEMPLATE_DEFAULTS = Object.freeze({
+const TEMPLATE_DEFAULTS = Object.freeze({
   EDGE_TRUSTED_PROXY: "unix:",
   EDGE_RATE: "50r/s",
   EDGE_BURST: "100",

@@ -1,7 +1,5 @@
 import type { ChildProcess } from "node:child_process";
 
-export declare const NATS_SERVER: string;
-
 export interface NatsNode {
   /** server_name (`n1`, `n2`, …). */
   name: string;

@@ -1,5 +1,3 @@
-export declare const NGINX_BIN: string;
-
 export interface Edge {
   url: string;
   dir: string;

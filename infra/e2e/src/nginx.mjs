@@ -8,7 +8,7 @@ import path from "node:path";
 import { renderTemplate } from "../../nginx/render.mjs";
 import { freePort } from "./stack.mjs";
 
-export const NGINX_BIN = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
+const NGINX_BIN = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 
 /** @param {{ vars: Record<string, string> }} opts `vars`: template variables except EDGE_LISTEN and EDGE_ACCESS_LOG. */
 export async function startNginx(opts) {

@@ -72,7 +72,7 @@ export function isPasskeyError(err: unknown): err is PasskeyApiError {
 /** The passkey codes the contracts know (seed 003 + the SDKs' codes). */
 export const PASSKEY_ERROR_CODES: readonly PasskeyErrorCode[] = PasskeyErrorCode.options;
 
-export function errorClassFor(status: number): typeof AuthplaneError {
+function errorClassFor(status: number): typeof AuthplaneError {
   if (status === 400 || status === 422) return InvalidRequestError;
   if (status === 401) return AuthenticationError;
   if (status === 403) return PermissionError;

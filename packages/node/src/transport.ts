@@ -117,5 +117,3 @@ export function requireCredential(value: string | undefined, what: string, patte
   }
   return value;
 }
-
-export { AuthplaneError };

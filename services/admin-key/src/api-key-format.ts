@@ -7,7 +7,7 @@ export const KEY_RANDOM_LENGTH = 32;
 /** Largest multiple of 62 below 256: bytes >= 248 are rejected so every character is equally likely. */
 const REJECT_FROM = 248;
 
-export function keyPrefix(kind: KeyKind, mode: Mode): string {
+function keyPrefix(kind: KeyKind, mode: Mode): string {
   return `${kind === "publishable" ? "pk" : "sk"}_${mode}_`;
 }
 

@@ -2,7 +2,7 @@ import { BaseEnv } from "@authplane/service-kit";
 import { z } from "zod";
 
 /** Development default of OPERATOR_TOKEN; refused in production. */
-export const DEV_OPERATOR_TOKEN = "dev-operator-token";
+const DEV_OPERATOR_TOKEN = "dev-operator-token";
 
 export const Env = BaseEnv.extend({
   /** HTTP port (dev: 4002). */

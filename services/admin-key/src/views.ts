@@ -40,7 +40,7 @@ export function settingsOfMode(rows: SettingsRow[], mode: Mode): OrganizationSet
   return settingsView(rows.find((r) => r.mode === mode));
 }
 
-export function settingsByMode(rows: SettingsRow[]): SettingsByMode {
+function settingsByMode(rows: SettingsRow[]): SettingsByMode {
   return { live: settingsOfMode(rows, "live"), test: settingsOfMode(rows, "test") };
 }
 

@@ -17,7 +17,7 @@ const DAY_SECONDS = 86_400;
  * - consumers: guests never upgraded, created more than GUEST_RETENTION_DAYS ago, with no session
  *   left (a guest lives only through its sessions).
  */
-export function consumerAuthPruneTasks(env: AppDeps["env"]): PruneTask[] {
+function consumerAuthPruneTasks(env: AppDeps["env"]): PruneTask[] {
   return [
     {
       name: "sessions",

@@ -147,7 +147,7 @@ export const Env = BaseEnv.extend({
   }));
 
 /** `localhost`, `*.localhost`, 127.0.0.0/8 and ::1: a relay on this machine, reached without a network. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   const h = host
     .trim()
     .toLowerCase()

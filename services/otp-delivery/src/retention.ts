@@ -10,7 +10,7 @@ import type { AppDeps } from "./deps.js";
  * - dev_messages (the dev outbox, and with the live transport the test-mode sink): older than
  *   DEV_OUTBOX_RETENTION_MINUTES, and all but the newest DEV_OUTBOX_MAX_MESSAGES.
  */
-export function otpDeliveryPruneTasks(env: AppDeps["env"]): PruneTask[] {
+function otpDeliveryPruneTasks(env: AppDeps["env"]): PruneTask[] {
   const tasks: PruneTask[] = [
     {
       name: "deliveries",

@@ -4,7 +4,7 @@
  * and the all-zero AAGUID (which synced passkeys and "none" attestation often report) get
  * "Passkey".
  */
-export const KNOWN_AAGUIDS: Readonly<Record<string, string>> = {
+const KNOWN_AAGUIDS: Readonly<Record<string, string>> = {
   "fbfc3007-154e-4ecc-8c0b-6e020557d7bd": "iCloud Keychain",
   "dd4ec289-e01d-41c9-bb89-70fa845d4bf2": "iCloud Keychain (Managed)",
   "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4": "Google Password Manager",
@@ -36,8 +36,6 @@ export const KNOWN_AAGUIDS: Readonly<Record<string, string>> = {
   "ee041bce-25e5-4cdb-8f86-897fd6418464": "Feitian ePass FIDO2-NFC Authenticator",
   "42b4fb4a-2866-43b2-9bf7-6c6669c2e5d3": "Google Titan Security Key v2",
 };
-
-export const ZERO_AAGUID = "00000000-0000-0000-0000-000000000000";
 
 /** The user-visible name for a credential made by the authenticator with this AAGUID. */
 export function authenticatorName(aaguid: string): string {

@@ -19,7 +19,7 @@ export const PendingRegistration = z.object({
 export type PendingRegistration = z.infer<typeof PendingRegistration>;
 
 /** A completed sign-in waiting to be verified by the backend (`atn_…`). */
-export const CompletedAuthentication = z.object({
+const CompletedAuthentication = z.object({
   organizationId: z.string(),
   mode: z.enum(["live", "test"]),
   credentialId: z.string(),
@@ -28,7 +28,7 @@ export const CompletedAuthentication = z.object({
   credential: z.object({ id: z.string(), name: z.string(), isBackedUp: z.boolean() }).optional(),
   userVerified: z.boolean().optional(),
 });
-export type CompletedAuthentication = z.infer<typeof CompletedAuthentication>;
+type CompletedAuthentication = z.infer<typeof CompletedAuthentication>;
 
 const KINDS = {
   registration: { prefix: "rtn_", schema: PendingRegistration },

@@ -6,7 +6,7 @@ import { getOrganization } from "../usecases/get-organization.js";
 import { checkApiKey } from "../usecases/verify-api-key.js";
 
 /** Queue group: several admin-key instances share the requests, each answered once. */
-export const RESPONDER_QUEUE = "admin-key";
+const RESPONDER_QUEUE = "admin-key";
 
 export interface RespondersOptions {
   nc: NatsConnection;

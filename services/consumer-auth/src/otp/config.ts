@@ -43,7 +43,7 @@ export interface OtpConfig {
   sealPublicKey: KeyObject;
 }
 
-export const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret" | "sealPublicKey"> = {
+const OTP_DEFAULTS: Omit<OtpConfig, "codeSecret" | "sealPublicKey"> = {
   ttlSeconds: 600,
   length: 6,
   maxAttempts: 5,

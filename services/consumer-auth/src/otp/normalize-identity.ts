@@ -1,7 +1,6 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
 import { z } from "zod";
 import { ValidationError } from "@authplane/service-kit";
-import type { OtpChannel } from "@authplane/contracts";
 
 /**
  * Who a code is for, normalized so that one person has one identity: emails trimmed and
@@ -71,5 +70,3 @@ export function normalizePhone(raw: string, defaultCountry?: CountryCode): { e16
   if (!parsed?.isValid()) return null;
   return { e164: parsed.number, country: parsed.country };
 }
-
-export type { OtpChannel };

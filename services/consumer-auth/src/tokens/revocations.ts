@@ -17,7 +17,7 @@ export const REVOKED_SET_READY_KEY = "revoked:ready";
 const REVOKED_SET_REBUILDING_KEY = "revoked:rebuilding";
 
 /** Seconds past the last access token's exp that the revoked marker is kept (clock skew, signing delay). */
-export const REVOKED_MARKER_SLACK_SECONDS = 60;
+const REVOKED_MARKER_SLACK_SECONDS = 60;
 
 /** Sessions written to Redis per pipeline during a rebuild. */
 const REBUILD_BATCH = 1_000;

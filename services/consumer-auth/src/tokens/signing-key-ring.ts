@@ -31,7 +31,7 @@ export interface WithdrawResult {
   replacementKid: string | null;
 }
 
-export class UnknownSigningKeyError extends Error {
+class UnknownSigningKeyError extends Error {
   constructor(kid: string) {
     super(`no such signing key: ${kid}`);
     this.name = "UnknownSigningKeyError";

@@ -22,7 +22,7 @@ function minutesText(ttlSeconds: number): string {
 }
 
 /** The organization name is chosen by an operator of a tenant: escape it before it reaches HTML. */
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
