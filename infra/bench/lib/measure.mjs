@@ -43,7 +43,7 @@ export function cpuSnapshot(procs) {
 }
 
 /** CPU ms per completed request of each process between two snapshots. */
-export function cpuPerRequest(before, after, completed) {
+function cpuPerRequest(before, after, completed) {
   const out = {};
   for (const label of Object.keys(before)) {
     const a = after[label];

@@ -11,7 +11,7 @@ import path from "node:path";
 import { freePort, root } from "@authplane/e2e/stack";
 import { PgClient } from "@authplane/e2e/pg";
 
-export const PEER_SOURCE = path.resolve(root, process.env.BENCH_PEER_SOURCE ?? "../shared/bench/peer-better-auth");
+const PEER_SOURCE = path.resolve(root, process.env.BENCH_PEER_SOURCE ?? "../shared/bench/peer-better-auth");
 
 function replaceOnce(text, from, to, what) {
   if (!text.includes(from))
@@ -20,7 +20,7 @@ function replaceOnce(text, from, to, what) {
 }
 
 /** Copies the peer and installs its dependencies (once per copy). Returns the directory. */
-export function installPeer(log) {
+function installPeer(log) {
   if (!existsSync(path.join(PEER_SOURCE, "server.mjs"))) throw new Error(`no peer at ${PEER_SOURCE} (set BENCH_PEER_SOURCE)`);
   const dir = process.env.BENCH_PEER_DIR ?? path.join(os.tmpdir(), "authplane-bench-peer");
   const pkg = readFileSync(path.join(PEER_SOURCE, "package.json"), "utf8");
