@@ -15,7 +15,15 @@ import { type RateLimit, rateLimitBy } from "./rate-limit.js";
  */
 
 /** How a request is authenticated. The implementations live in the services (`Authenticators`). */
-export type AuthKind = "none" | "publishableKey" | "secretKey" | "bearerAccessToken" | "operatorToken" | "passkeyBasic";
+export type AuthKind =
+  | "none"
+  | "publishableKey"
+  | "secretKey"
+  | "bearerAccessToken"
+  | "operatorToken"
+  | "passkeyBasic"
+  /** A gateway or internal service (an internal token, or the key it forwards: the service's authenticator decides). */
+  | "internalToken";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 
@@ -87,6 +95,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Not wrapped in the API's envelope even if it has one (e.g. an answer relayed verbatim). */
   raw?: boolean;
+  /** No body at all (a 204, or a 200 whose answer is its headers): the document declares no content. */
+  empty?: boolean;
 }
 
 export type ResponseDecl = z.ZodType | ResponseSpec;
@@ -216,11 +226,12 @@ export type Authenticator<C> = (req: Request, res: Response) => Promise<C> | C;
 /** One authenticator per auth kind of the API (the service's implementations). */
 export type Authenticators<S extends ApiShape> = { [K in keyof S["callers"]]-?: Authenticator<S["callers"][K]> };
 
-/** A rate limit's implementation: the kit's `RateLimit` and the key of a request (null: not limited). */
-export interface LimitImpl {
-  limit: RateLimit;
-  key(req: Request): string | null | undefined;
-}
+/**
+ * A rate limit's implementation: the kit's `RateLimit` and the key of a request (null: not
+ * limited); or `take(req)`, a service's own step that throws its refusal (e.g. several limits taken
+ * in one Redis round trip).
+ */
+export type LimitImpl = { limit: RateLimit; key(req: Request): string | null | undefined } | { take(req: Request): Promise<void> };
 
 export interface MountOptions<S extends ApiShape> {
   deps: S["deps"];
@@ -269,7 +280,12 @@ export function mount<S extends ApiShape>(router: Router | Express, endpoints: r
     for (const name of limitNames as S["limits"][]) {
       const impl = opts.limits[name];
       if (!impl) throw new Error(`mount: no implementation for rate limit "${String(name)}" (${spec.method.toUpperCase()} ${spec.path})`);
-      chain.push(rateLimitBy(impl.limit, impl.key));
+      if ("take" in impl) {
+        chain.push(async (req: Request, _res: Response, next: NextFunction) => {
+          await impl.take(req);
+          next();
+        });
+      } else chain.push(rateLimitBy(impl.limit, impl.key));
     }
     const authenticate =
       spec.auth === "none" ? null : (opts.authenticators as Record<string, Authenticator<unknown> | undefined>)[spec.auth];

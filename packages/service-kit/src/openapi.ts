@@ -100,9 +100,10 @@ function operationOf(endpoint: Endpoint<ApiShape>): OpenApiOperation {
   const responses: OpenApiOperation["responses"] = {};
   for (const [status, decl] of Object.entries(spec.responses)) {
     const r = responseSchema(api, decl);
+    const empty = !("_zod" in (decl as object)) && (decl as ResponseSpec).empty === true;
     responses[status] = {
       description: r.description ?? STATUS_TEXT[Number(status)] ?? `HTTP ${status}`,
-      ...(r.schema ? { content: { [r.contentType]: { schema: r.schema } } } : { content: { [r.contentType]: { schema: {} } } }),
+      ...(empty ? {} : { content: { [r.contentType]: { schema: r.schema ?? {} } } }),
     };
   }
   const errorCodes: Record<string, string[]> = {};

@@ -1,60 +1,81 @@
-import { consumerErrorFormat, createHttpApp, noStore, trustProxySetting } from "@authplane/service-kit";
-import { type Express, Router } from "express";
-import { demoRouter } from "./demo/router.js";
+import {
+  consumerErrorFormat,
+  createHttpApp,
+  docsEndpoints,
+  lazyDocument,
+  mount,
+  noStore,
+  type OpenApiDocument,
+  openApiDocument,
+  operationalEndpoints,
+  trustProxySetting,
+} from "@authplane/service-kit";
+import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
-import { limitByIp } from "./http/auth.js";
-import { BROWSER_PATHS, browserCorsEcho, browserPreflight } from "./http/cors.js";
-import { externalRouter } from "./routes/external.js";
-import { guestRouter } from "./routes/guest.js";
-import { introspectRouter } from "./routes/introspect.js";
-import { jwksRouter } from "./routes/jwks.js";
-import { logoutRouter } from "./routes/logout.js";
-import { otpRouter } from "./routes/otp.js";
-import { refreshRouter } from "./routes/refresh.js";
+import { consumerAuthenticators, consumerLimits, internalAuthenticators } from "./routes/auth.js";
+import { API_PREFIX, checkEndpoint, consumerApiEndpoints, introspectEndpoint, publicEndpoints } from "./routes/consumer-api.js";
+import { browserCorsEcho } from "./routes/cors.js";
+import { demoEndpoints } from "./routes/demo.js";
+import { jwksEndpoint } from "./routes/jwks.js";
 
-/** The POST endpoints that check `X-Publishable-Key` with requirePublishableKey right after the per-IP limit. */
-const KEYED_PATHS = ["/guest", "/otp/request", "/otp/verify", "/external/exchange", "/refresh"] as const;
+export type { AppDeps } from "./deps.js";
 
-/** The consumer-auth HTTP app. Every route lives under /api/v1/auth except the JWKS. */
+/** The paths customers' pages call (their endpoints declare a CORS preflight). */
+const BROWSER_PATHS = publicEndpoints.filter((e) => e.spec.preflight).map((e) => e.spec.path);
+
+/**
+ * consumer-auth's OpenAPI 3.1 document, generated from the endpoint declarations (the demo's only
+ * when it is mounted, so the document names exactly the routes the app has).
+ */
+export function consumerAuthOpenApi(opts: { demo: boolean }): OpenApiDocument {
+  return openApiDocument(
+    {
+      title: "authplane consumer API (consumer-auth)",
+      version: "1",
+      description:
+        "Sessions for an organization's consumers (seed 000): guest sessions, one-time codes by email or SMS, external identities " +
+        "vouched for by the organization's server, refresh and logout; token introspection and the gateway check; the JWKS. " +
+        'Errors are `{"error": code, "message"?}`.',
+      tags: [
+        { name: "Consumer API", description: "Pages and apps (publishable key, CORS), the organization's server (secret key), gateways." },
+        { name: "Tokens", description: "Access tokens are EdDSA JWTs; verify them with the JWKS." },
+      ],
+    },
+    [...consumerApiEndpoints, jwksEndpoint, ...(opts.demo ? demoEndpoints : []), ...operationalEndpoints, ...docsEndpoints],
+  );
+}
+
+/** The consumer-auth HTTP app. Every route lives under /api/v1/auth except the JWKS (and health, docs, demo). */
 export function createApp(deps: AppDeps): Express {
   const { app, finish } = createHttpApp({
     logger: deps.logger,
     metrics: deps.metrics,
     trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
     // A 400 for a hostile or unreadable body must be readable by the page too.
-    beforeBody: [{ path: BROWSER_PATHS.map((p) => `/api/v1/auth${p}`), handler: browserCorsEcho }],
+    beforeBody: [{ path: BROWSER_PATHS, handler: browserCorsEcho }],
     readiness: {
       postgres: () => deps.prisma.$queryRaw`SELECT 1`,
       redis: () => deps.redis.ping(),
       nats: () => deps.nc.flush(),
     },
   });
-  app.use(jwksRouter(deps));
-  const auth = Router();
+  const document = lazyDocument(() => consumerAuthOpenApi({ demo: deps.env.DEMO_ENABLED }));
+  const authenticators = consumerAuthenticators(deps);
+  const internal = internalAuthenticators(deps);
+  const limits = consumerLimits(deps);
+  mount(app, [jwksEndpoint], { deps, authenticators, limits });
+  mount(app, docsEndpoints, { deps: { document }, authenticators: {}, limits: {} });
   // Tokens, exchange codes and sessions: no browser, proxy or CDN may keep a copy.
-  auth.use(noStore);
-  // Gateway/internal endpoints first, under their own per-IP budget (a gateway that forwards no
-  // client address is one client; RATE_LIMIT_GATEWAY_IP_PER_MINUTE), taken before any token
-  // verification or key lookup; keys then take their key budget before the lookup.
-  // /check takes that limit, its key's budget and the revocation read in one Redis round trip.
-  auth.use("/introspect", limitByIp(deps, "gateway"));
-  auth.use("/check", deps.requestGate.check());
-  auth.use(introspectRouter(deps));
-  // CORS for the endpoints customers' pages call: preflights are answered before the per-IP
-  // limit (no key, no state, nothing to protect); the actual request's Origin is echoed first so
-  // that 401/429/503 stay readable, and checked against the organization once its key is known.
-  auth.options(BROWSER_PATHS, browserPreflight);
-  auth.use(BROWSER_PATHS, browserCorsEcho);
-  // The per-IP limit; on the endpoints behind requirePublishableKey also the key's budget, in the
-  // same Redis round trip (KEYED_PATHS must list exactly those: a key budget taken here is not
-  // taken again by the key check).
-  auth.use(deps.requestGate.publicEndpoints(KEYED_PATHS));
-  auth.use(guestRouter(deps));
-  auth.use(otpRouter(deps));
-  auth.use(externalRouter(deps));
-  auth.use(refreshRouter(deps));
-  auth.use(logoutRouter(deps));
-  app.use("/api/v1/auth", auth);
-  if (deps.env.DEMO_ENABLED) app.use(demoRouter(deps));
+  app.use(API_PREFIX, noStore);
+  // Gateway/internal endpoints: under their own per-IP budget (a gateway that forwards no client
+  // address is one client; RATE_LIMIT_GATEWAY_IP_PER_MINUTE), taken before any token verification
+  // or key lookup. /check takes that limit, its key's budget and the revocation read in one Redis
+  // round trip. Each binds the caller with its own internalToken authenticator.
+  mount(app, [introspectEndpoint], { deps, authenticators: { ...authenticators, internalToken: internal.introspect }, limits });
+  mount(app, [checkEndpoint], { deps, authenticators: { ...authenticators, internalToken: internal.check }, limits });
+  // The public endpoints: the per-IP limit and, behind the publishable key, the key's budget in the
+  // same Redis round trip, then the key check (which does not take that budget again).
+  mount(app, publicEndpoints, { deps, authenticators, limits });
+  if (deps.env.DEMO_ENABLED) mount(app, demoEndpoints, { deps, authenticators, limits });
   return finish(consumerErrorFormat);
 }

@@ -22,8 +22,9 @@ import {
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Env } from "./env.js";
 import { PrismaClient } from "./generated/prisma/client.js";
-import { createConsumerAuthPruner } from "./retention.js";
 import { gateRules, RequestGate } from "./limits/request-gate.js";
+import { createOtpServices, type OtpServices } from "./otp/otp-services.js";
+import { createConsumerAuthPruner } from "./retention.js";
 import { Revocations } from "./tokens/revocations.js";
 import { signingKeysChangedSubject } from "./tokens/signing-key-ring.js";
 import { TokenService } from "./tokens/token-service.js";
@@ -52,6 +53,8 @@ export interface AppDeps {
   tokens: TokenService;
   /** The revoked-session set (Redis copy of Postgres' record, rebuilt when Redis lost it). */
   revocations: Revocations;
+  /** OTP codes, their limits and delivery jobs. */
+  otp: OtpServices;
   /** The request's limits (and /check's revocation read) in one Redis round trip. */
   requestGate: RequestGate;
   /** Deletes dead sessions, expired refresh tokens and abandoned guests (src/retention.ts). */
@@ -105,6 +108,7 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
     publishableKey: new KeyBudget(redis, rules.keyBudget),
   };
 
+  const otp = createOtpServices({ env, redis, js, jsm, subjects, logger });
   const requestGate = new RequestGate(redis, env);
   await requestGate.load();
   const pruner = createConsumerAuthPruner({ env, pool, logger, metrics });
@@ -125,6 +129,7 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
     relay,
     tokens,
     revocations,
+    otp,
     requestGate,
     pruner,
     rateLimits,

@@ -1,6 +1,6 @@
+import type { Response } from "supertest";
 import type { EventEnvelope } from "@authplane/contracts";
-import request from "supertest";
-import { openJobCode, startWorld, type World } from "./helpers.js";
+import { openJobCode, startWorld, type World, request } from "./helpers.js";
 
 /**
  * The consumer API called from customers' pages on other origins (CORS), as a browser does it:
@@ -55,13 +55,13 @@ function preflight(path: string, origin: string, requestHeaders = "content-type,
 }
 
 /** What a browser checks before letting the page read a response. */
-function expectReadableBy(res: request.Response, origin: string) {
+function expectReadableBy(res: Response, origin: string) {
   expect(res.headers["access-control-allow-origin"]).toBe(origin);
   expect(res.headers["access-control-allow-credentials"]).toBeUndefined();
   expect(res.headers.vary).toMatch(/Origin/);
 }
 
-function expectNotReadable(res: request.Response) {
+function expectNotReadable(res: Response) {
   expect(res.headers["access-control-allow-origin"]).toBeUndefined();
   expect(res.headers["access-control-allow-credentials"]).toBeUndefined();
 }

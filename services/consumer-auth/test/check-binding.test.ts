@@ -1,6 +1,5 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
-import request from "supertest";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 /**
  * Attacker side of the gateway check: a token minted with ANY organization's public pk_test_ key

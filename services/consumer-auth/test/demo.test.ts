@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { generateSealKeyPair } from "@authplane/service-kit";
 import { createTestIsolation } from "@authplane/service-kit/testing";
-import request from "supertest";
 import { Env } from "../src/env.js";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
+import { request } from "./helpers.js";
 
 const iso = createTestIsolation();
 let enabled: ConsumerAuthForTest;

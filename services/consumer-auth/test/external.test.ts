@@ -1,7 +1,6 @@
 import { EventType } from "@authplane/contracts";
 import { eventually } from "@authplane/service-kit/testing";
-import request from "supertest";
-import { decodePart, startWorld, type World } from "./helpers.js";
+import { decodePart, startWorld, type World, request } from "./helpers.js";
 
 let w: World;
 beforeAll(async () => {

@@ -1,9 +1,8 @@
 import { EventType } from "@authplane/contracts";
-import request from "supertest";
 import { normalizeIdentity } from "../src/otp/normalize-identity.js";
 import { createOtpServices } from "../src/otp/otp-services.js";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 // OTP verify and external exchange upgrade a guest through one path (usecases/upgrade-guest.ts).
 // Fired at the same moment with the same guest token (two tabs, two pods), they must upgrade the

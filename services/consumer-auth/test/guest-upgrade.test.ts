@@ -1,9 +1,8 @@
 import { EventType } from "@authplane/contracts";
 import { eventually } from "@authplane/service-kit/testing";
-import request from "supertest";
 import { normalizeIdentity } from "../src/otp/normalize-identity.js";
 import { createOtpServices } from "../src/otp/otp-services.js";
-import { publishableKeyFor, startWorld, type World } from "./helpers.js";
+import { publishableKeyFor, startWorld, type World, request } from "./helpers.js";
 
 // Attacker's side of issue 9 item 5: an attacker creates a guest on a shared device and keeps a
 // copy of its tokens; the victim then signs in on that device, which upgrades the guest. None of

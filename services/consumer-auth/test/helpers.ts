@@ -2,9 +2,52 @@ import { createPrivateKey, type KeyObject } from "node:crypto";
 import { type AdminKeyTestHandle, type CreatedOrganization, startAdminKeyForTest } from "@authplane/admin-key/testing";
 import { type EventEnvelope, OtpRequestedData } from "@authplane/contracts";
 import { DEV_OTP_SEAL_KEYS, importSealPrivateKey, openOtpCode } from "@authplane/service-kit";
-import { createTestIsolation, type TestIsolation } from "@authplane/service-kit/testing";
+import {
+  createResponseValidator,
+  createTestIsolation,
+  listRoutes,
+  type ResponseValidator,
+  type TestIsolation,
+  validateResponses,
+} from "@authplane/service-kit/testing";
+import type { Express } from "express";
+import supertest from "supertest";
+import { consumerAuthOpenApi } from "../src/app.js";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
 import { decryptPrivateKey } from "../src/tokens/key-encryption.js";
+
+// Built when the suite's files load (not inside a test's first request, which some tests time).
+const validators = new Map<boolean, ResponseValidator>([
+  [true, createResponseValidator(consumerAuthOpenApi({ demo: true }), { precompile: true })],
+  [false, createResponseValidator(consumerAuthOpenApi({ demo: false }), { precompile: true })],
+]);
+const demoMounted = new WeakMap<object, boolean>();
+
+/** The validator of consumer-auth's document, with or without the demo's routes (created once each). */
+export function responseValidator(demo: boolean): ResponseValidator {
+  let v = validators.get(demo);
+  if (!v) {
+    v = createResponseValidator(consumerAuthOpenApi({ demo }));
+    validators.set(demo, v);
+  }
+  return v;
+}
+
+/**
+ * supertest, with every response checked against consumer-auth's OpenAPI document (issue 11 item
+ * 4): a response whose status, content type or body the document does not declare fails the test
+ * that awaited it. The suite's requests all go through this. Responses of paths the document does
+ * not name (admin-key's, unknown paths, CORS preflights) are not checked. For an app, the document
+ * of its configuration (demo routes or not); for a URL, the one with the demo's routes.
+ */
+export function request(app: Parameters<typeof supertest>[0]): ReturnType<typeof supertest> {
+  let demo = true;
+  if (typeof app === "function" && "router" in app) {
+    demo = demoMounted.get(app) ?? listRoutes(app as Express).some((r) => r.startsWith("GET /demo/consumer"));
+    demoMounted.set(app, demo);
+  }
+  return validateResponses(supertest(app), responseValidator(demo));
+}
 
 export interface World {
   iso: TestIsolation;

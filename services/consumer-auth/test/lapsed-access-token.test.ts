@@ -1,9 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { EventEnvelope } from "@authplane/contracts";
 import { SignJWT } from "jose";
-import request from "supertest";
 import { revokedSessionKey } from "../src/usecases/verify-access-token.js";
-import { activePrivateKey, b64url, decodePart, openJobCode, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, b64url, decodePart, openJobCode, startWorld, type World, request } from "./helpers.js";
 
 /**
  * A lapsed access token must not lock anyone out: a tab woken after the token's hour still holds

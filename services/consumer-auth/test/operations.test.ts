@@ -1,8 +1,7 @@
 import { classifyDependencyError } from "@authplane/service-kit";
 import { captureLogs, eventually } from "@authplane/service-kit/testing";
-import request from "supertest";
 import { startConsumerAuthForTest } from "../src/testing.js";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 let w: World;
 beforeAll(async () => {

@@ -1,17 +1,17 @@
+import type { Response } from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { startAdminKeyForTest } from "@authplane/admin-key/testing";
 import { type EventEnvelope, EventType, OTP_REQUESTED_TYPE, OtpRequestedData, SessionResponse } from "@authplane/contracts";
 import { createLogger, generateSealKeyPair } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import type { Express } from "express";
-import request from "supertest";
 import { createApp } from "../src/app.js";
 import { type AppDeps, buildDeps, closeDeps } from "../src/deps.js";
 import { Env } from "../src/env.js";
 import { migrate } from "../src/migrate.js";
 import { isUniqueViolation } from "../src/otp/unique-violation.js";
 import { issueSession, newConsumerId } from "../src/usecases/issue-session.js";
-import { openJobCode } from "./helpers.js";
+import { openJobCode, request } from "./helpers.js";
 
 const iso = createTestIsolation();
 const logs = captureLogs();
@@ -90,7 +90,7 @@ async function requestCode(
   target: Express,
   body: Record<string, unknown>,
   opts: { key?: string; ip?: string } = {},
-): Promise<{ status: number; code: string | null; job: Job | null; res: request.Response }> {
+): Promise<{ status: number; code: string | null; job: Job | null; res: Response }> {
   const res = await request(target)
     .post("/api/v1/auth/otp/request")
     .set("X-Publishable-Key", opts.key ?? orgA.keys.publishable.test)
@@ -253,7 +253,7 @@ describe("phone OTP", () => {
   it("caps SMS per destination country per hour (429 + Retry-After)", async () => {
     const gb = ["020 7946 0000", "020 7946 0001", "020 7946 0002", "020 7946 0003", "020 7946 0004", "020 7946 0005"];
     const statuses = [];
-    let last: request.Response | null = null;
+    let last: Response | null = null;
     for (const phone of gb) {
       const r = await requestCode(loose, { phone, defaultCountry: "GB" });
       statuses.push(r.status);
@@ -274,7 +274,7 @@ describe("SMS pumping", () => {
     });
     const key = orgB.keys.publishable.test;
     const sweep = ["+442079460001", "+12025551101", "+33612345678", "+4915123456789", "+442079460002", "+12025551102", "+33612345679"];
-    const answers: request.Response[] = [];
+    const answers: Response[] = [];
     for (const phone of sweep) answers.push((await requestCode(pump, { phone }, { key })).res);
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 429, 429, 429]);
     for (const r of answers.slice(4)) {
@@ -412,7 +412,7 @@ describe("limits", () => {
     expect(retryAfter).toBeLessThanOrEqual(30);
 
     const statuses = [];
-    let last: request.Response | null = null;
+    let last: Response | null = null;
     for (let i = 0; i < 6; i++) {
       const r = await requestCode(loose, { email: "hourly@example.com" });
       statuses.push(r.status);
@@ -426,7 +426,7 @@ describe("limits", () => {
   it("limits OTP requests and verifies per client IP", async () => {
     const ip = newIp();
     const statuses: number[] = [];
-    let last: request.Response | null = null;
+    let last: Response | null = null;
     for (let i = 0; i < 31; i++) {
       const r = await requestCode(app, { email: "per-ip@example.com" }, { ip });
       statuses.push(r.status);

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import request from "supertest";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 /**
  * Issue 10 items 1-3 from the attacker's side, with small limits: the gateway endpoints are

@@ -1,8 +1,8 @@
+import type { Response } from "supertest";
 import { EventType } from "@authplane/contracts";
 import { eventually } from "@authplane/service-kit/testing";
-import request from "supertest";
 import { startConsumerAuthForTest } from "../src/testing.js";
-import { decodePart, startWorld, type World } from "./helpers.js";
+import { decodePart, startWorld, type World, request } from "./helpers.js";
 
 let w: World;
 beforeAll(async () => {
@@ -163,7 +163,7 @@ test("per-IP rate limit answers 429 with Retry-After; X-Forwarded-For from an un
   });
   try {
     const statuses: number[] = [];
-    let last: request.Response | null = null;
+    let last: Response | null = null;
     for (let i = 0; i < 5; i++) {
       last = await request(limited.app)
         .post("/api/v1/auth/guest")

@@ -1,5 +1,4 @@
-import request from "supertest";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 // RequestGate (src/limits/request-gate.ts) takes the per-IP limit and the publishable key's budget
 // in one Redis round trip. These tests pin that it spends the very buckets the key check and

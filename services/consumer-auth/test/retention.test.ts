@@ -1,7 +1,6 @@
 import { createPgPool, type PgPool } from "@authplane/service-kit";
-import request from "supertest";
 import { createConsumerAuthPruner } from "../src/retention.js";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 /**
  * Issue 10 item 9: anyone with a publishable key adds sessions, refresh tokens and guests; rows past

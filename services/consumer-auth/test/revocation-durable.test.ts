@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
-import request from "supertest";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 /**
  * Attacker side of issue 9 item 4: a logged-out (or theft-revoked) session must stay dead when

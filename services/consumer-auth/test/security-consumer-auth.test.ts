@@ -1,6 +1,5 @@
 import { SignJWT } from "jose";
-import request from "supertest";
-import { activePrivateKey, decodePart, publishableKeyFor, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, decodePart, publishableKeyFor, startWorld, type World, request } from "./helpers.js";
 
 /** Attacker-side checks of the consumer API (security review). */
 let w: World;

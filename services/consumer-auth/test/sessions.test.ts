@@ -1,7 +1,6 @@
 import type { CreatedOrganization } from "@authplane/admin-key/testing";
 import { eventually } from "@authplane/service-kit/testing";
-import request from "supertest";
-import { startWorld, type World } from "./helpers.js";
+import { startWorld, type World, request } from "./helpers.js";
 
 /**
  * Issue 9 item 7, from the attacker's (and the unlucky client's) side: a session has an absolute

@@ -2,9 +2,8 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { eventually } from "@authplane/service-kit/testing";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from "jose";
-import request from "supertest";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
-import { activePrivateKey, decodePart, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, decodePart, startWorld, type World, request } from "./helpers.js";
 
 // Issue 9 item 6, from the side of a downstream verifier (a rotated-in kid must never be unknown
 // to a JWKS cache that honours max-age) and of an attacker holding a compromised signing key.

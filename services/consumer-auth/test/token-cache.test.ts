@@ -3,9 +3,8 @@
 // plus the cache size where "was it cached at all" is the point.
 import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
 import { SignJWT } from "jose";
-import request from "supertest";
 import { type ConsumerAuthForTest, startConsumerAuthForTest } from "../src/testing.js";
-import { activePrivateKey, b64url, decodePart, publishableKeyFor, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, b64url, decodePart, publishableKeyFor, startWorld, type World, request } from "./helpers.js";
 
 let w: World;
 /** A second instance on the same Postgres/Redis/NATS (another pod). */

@@ -1,9 +1,8 @@
 import { createHmac, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { SignJWT } from "jose";
 import { eventually } from "@authplane/service-kit/testing";
-import request from "supertest";
 import { startConsumerAuthForTest } from "../src/testing.js";
-import { activePrivateKey, b64url, decodePart, publishableKeyFor, startWorld, type World } from "./helpers.js";
+import { activePrivateKey, b64url, decodePart, publishableKeyFor, startWorld, type World, request } from "./helpers.js";
 
 let w: World;
 beforeAll(async () => {

@@ -109,9 +109,20 @@ export interface ResponseValidator {
  * (JSON Schema 2020-12, Ajv). Requests to paths or methods the document does not name (unknown
  * paths, CORS preflights) are not checked here: the route-coverage check covers the routes.
  */
-export function createResponseValidator(doc: OpenApiDocument): ResponseValidator {
+export function createResponseValidator(
+  doc: OpenApiDocument,
+  /** `precompile`: compile every JSON response schema now, not at its first response (a timed request then pays nothing). */
+  opts: { precompile?: boolean } = {},
+): ResponseValidator {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
   const compiled = new Map<string, ValidateFunction>();
+  if (opts.precompile) {
+    for (const [path, item] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(item))
+        for (const [status, response] of Object.entries(op.responses))
+          for (const [contentType, media] of Object.entries(response.content ?? {}))
+            if (contentType === "application/json") compiled.set(`${method} ${path} ${status} ${contentType}`, ajv.compile(media.schema));
+  }
   const templates = Object.keys(doc.paths).map((path) => ({
     path,
     regex: new RegExp(`^${path.replace(/[.+?^$()|[\]\\]/g, "\\$&").replace(/\{[A-Za-z0-9_]+\}/g, "[^/]+")}/?$`, "i"),
@@ -131,7 +142,12 @@ export function createResponseValidator(doc: OpenApiDocument): ResponseValidator
         ?.trim() ?? "";
     const content = declared.content ?? {};
     if (!contentType) return Object.keys(content).length ? [`${where}: no Content-Type, declared ${Object.keys(content).join(", ")}`] : [];
-    const media = content[contentType] ?? (contentType.endsWith("+json") ? content["application/json"] : undefined);
+    // OpenAPI media type ranges (`text/*`, `*/*`) cover the types they name.
+    const media =
+      content[contentType] ??
+      (contentType.endsWith("+json") ? content["application/json"] : undefined) ??
+      content[`${contentType.split("/")[0]}/*`] ??
+      content["*/*"];
     if (!media) return [`${where}: Content-Type ${contentType} not declared (declared: ${Object.keys(content).join(", ") || "none"})`];
     if (contentType !== "application/json" && !contentType.endsWith("+json")) return [];
     const key = `${method} ${template.path} ${res.status} ${contentType}`;

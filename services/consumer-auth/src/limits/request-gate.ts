@@ -8,7 +8,7 @@ import {
   type RateLimitRule,
   type Redis,
 } from "@authplane/service-kit";
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Request } from "express";
 import type { Env } from "../env.js";
 import { LuaScript } from "../otp/lua-script.js";
 import { REVOKED_SET_READY_KEY, revokedSessionKey } from "../tokens/revocations.js";
@@ -121,14 +121,15 @@ export function gateRules(env: GateEnv) {
 }
 
 /**
- * Middlewares taking a request's limits in one Redis round trip (instead of one per limit, then
- * one more for the revocation check):
+ * Takes a request's limits in one Redis round trip (instead of one per limit, then one more for
+ * the revocation check); the endpoint builder runs them as the endpoints' rate limits
+ * (routes/auth.ts `consumerLimits`):
  *
- * - `publicEndpoints(paths)`: the per-IP limit of the public endpoints, plus, on the given paths
- *   (those behind `requirePublishableKey`, which takes the key budget right after the IP limit),
- *   the key's budget per (key, client) and key-wide when `X-Publishable-Key` is one the key check
- *   would budget. `consumeKeyBudget` then does not take it again.
- * - `check()`: `/check`'s gateway per-IP limit, the forwarded key's budget, and the revoked-set
+ * - `takePublic(req, keyed)`: the per-IP limit of the public endpoints, plus, when `keyed` (the
+ *   endpoints authenticated by the publishable key, whose check takes the key budget right after
+ *   the IP limit), the key's budget per (key, client) and key-wide when `X-Publishable-Key` is one
+ *   the key check would budget. `consumeKeyBudget` then does not take it again.
+ * - `takeCheck(req)`: `/check`'s gateway per-IP limit, the forwarded key's budget, and the revoked-set
  *   markers of the bearer token's session (read before the token is verified: read-only, and used
  *   only once the token verified, for that same session). A request carrying `X-Internal-Token`
  *   gets the IP limit only (its scope checks may refuse it before any key budget, as before).
@@ -152,22 +153,17 @@ export class RequestGate {
     await GATE.load(this.redis).catch(() => {});
   }
 
-  publicEndpoints(keyedPaths: readonly string[]): RequestHandler {
-    const keyed = new Set(keyedPaths);
-    return async (req: Request, _res: Response, next: NextFunction) => {
-      const pk = req.method === "POST" && keyed.has(req.path) ? budgetedPublishableKey(req.headers["x-publishable-key"]) : null;
-      await this.run(req, this.rules.ip, pk, null);
-      next();
-    };
+  /** The public endpoints' per-IP limit; `keyed`: also the budget of the request's publishable key (see above). */
+  async takePublic(req: Request, keyed: boolean): Promise<void> {
+    const pk = keyed ? budgetedPublishableKey(req.headers["x-publishable-key"]) : null;
+    await this.run(req, this.rules.ip, pk, null);
   }
 
-  check(): RequestHandler {
-    return async (req: Request, _res: Response, next: NextFunction) => {
-      const internal = req.headers["x-internal-token"] !== undefined;
-      const pk = internal ? null : budgetedPublishableKey(req.headers["x-publishable-key"]);
-      await this.run(req, this.rules.gatewayIp, pk, unverifiedSessionId(req.headers.authorization));
-      next();
-    };
+  /** /check's gateway per-IP limit, the forwarded key's budget and the token's revocation markers (see above). */
+  async takeCheck(req: Request): Promise<void> {
+    const internal = req.headers["x-internal-token"] !== undefined;
+    const pk = internal ? null : budgetedPublishableKey(req.headers["x-publishable-key"]);
+    await this.run(req, this.rules.gatewayIp, pk, unverifiedSessionId(req.headers.authorization));
   }
 
   private async run(req: Request, ipRule: RateLimitRule, pk: string | null, sessionId: string | null): Promise<void> {

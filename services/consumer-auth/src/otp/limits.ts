@@ -12,7 +12,7 @@ import { identityKey, type OtpScope } from "./code-store.js";
 import type { OtpConfig } from "./config.js";
 import { LuaScript } from "./lua-script.js";
 import type { OtpIdentity } from "./normalize-identity.js";
-import { type OtpErrorEntry, OtpErrors, otpError } from "./otp-errors.js";
+import { type OtpErrorEntry, OtpErrors, otpError } from "../errors.js";
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;

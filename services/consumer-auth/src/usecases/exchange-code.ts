@@ -7,19 +7,35 @@ import { EXCHANGE_CODE_PATTERN, ExchangeCodeData, exchangeCodeKey } from "./auth
 import { issueSession, newConsumerId } from "./issue-session.js";
 import { type RevokedSession, rewriteRevokedMarkers } from "./revoke-session.js";
 import { upgradeGuest } from "./upgrade-guest.js";
-import type { AccessTokenClaims } from "./verify-access-token.js";
+import { sameScope } from "../scope.js";
+import { verifySessionToken } from "./verify-access-token.js";
 
 /**
  * POST /external/exchange. The code is consumed with one GETDEL on a key scoped by the caller's
  * organization and mode: of N concurrent attempts exactly one gets the value; a code of another
- * org/mode is simply not found (and is not burnt). With a guest access token (`guest`) of the
+ * org/mode is simply not found (and is not burnt). With a guest access token (`accessToken`) of the
  * same org+mode and a code whose identity is new, that guest is upgraded in place.
  */
 export async function exchangeCode(
   deps: AppDeps,
-  input: { key: VerifiedKey; exchangeCode: string; guest: AccessTokenClaims | null; ip?: string; userAgent?: string },
+  input: {
+    key: VerifiedKey;
+    exchangeCode: string;
+    /** The caller's access token, if any: a guest of the same organization and mode is upgraded in place. */
+    accessToken?: string | null;
+    ip?: string;
+    userAgent?: string;
+  },
 ): Promise<SessionResponse> {
   const { key } = input;
+  // The guest token is checked BEFORE the code is consumed, so a bad token does not burn it.
+  let guest = null;
+  if (input.accessToken) {
+    // An expired token still identifies its (live) guest session: see verifySessionToken.
+    guest = await verifySessionToken(deps, input.accessToken, key.settings);
+    if (!guest) throw appError(ErrorCatalog.invalidAccessToken);
+    if (!sameScope(key, guest)) throw appError(ErrorCatalog.keyMismatch);
+  }
   if (!EXCHANGE_CODE_PATTERN.test(input.exchangeCode)) throw appError(ErrorCatalog.invalidExchangeCode);
   const raw = await deps.redis.getdel(exchangeCodeKey(key.organizationId, key.mode, input.exchangeCode));
   if (!raw) throw appError(ErrorCatalog.invalidExchangeCode);
@@ -75,9 +91,9 @@ export async function exchangeCode(
           });
         // The caller's guest, upgraded in place (one conditional UPDATE, shared with OTP verify);
         // null when it is no longer a guest of this scope: a new consumer is created instead.
-        const upgrade = input.guest
+        const upgrade = guest
           ? await upgradeGuest(deps, tx, {
-              guestId: input.guest.consumerId,
+              guestId: guest.consumerId,
               scope,
               via: "external",
               identity: email ? { email, emailVerifiedAt: now } : {},

@@ -3,8 +3,8 @@ import { ulid } from "@authplane/service-kit";
 import type { OtpScope } from "../otp/code-store.js";
 import { normalizeIdentity, type OtpIdentityInput } from "../otp/normalize-identity.js";
 import type { OtpJobInput } from "../otp/otp-jobs.js";
-import { OtpErrors, otpError } from "../otp/otp-errors.js";
-import type { OtpServices } from "../otp/otp-services.js";
+import type { AppDeps } from "../deps.js";
+import { OtpErrors, otpError } from "../errors.js";
 
 /**
  * Issues a code for an email or phone and queues its delivery. Resolves only once JetStream has
@@ -14,9 +14,16 @@ import type { OtpServices } from "../otp/otp-services.js";
  * No lookup of the identity happens here: a known and an unknown email/phone take exactly the
  * same path (same answer, same work), so the endpoint cannot be used to enumerate accounts.
  */
-export async function requestOtp(otp: OtpServices, key: VerifiedKey, input: OtpIdentityInput, clientIp: string): Promise<{ ok: true }> {
-  await otp.limits.consumeRequestByIp(clientIp);
-  const identity = normalizeIdentity(input);
+export interface RequestOtpInput {
+  key: VerifiedKey;
+  body: OtpIdentityInput;
+  ip: string;
+}
+
+export async function requestOtp(deps: Pick<AppDeps, "otp">, { key, body, ip }: RequestOtpInput): Promise<{ ok: true }> {
+  const { otp } = deps;
+  await otp.limits.consumeRequestByIp(ip);
+  const identity = normalizeIdentity(body);
   const scope: OtpScope = { organizationId: key.organizationId, mode: key.mode };
 
   // SMS only to the destination countries the organization allows in this mode (empty: all).

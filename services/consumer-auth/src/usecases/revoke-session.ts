@@ -1,7 +1,8 @@
 import { type EventEnvelope, EventType, type Mode, type SessionRevokedData } from "@authplane/contracts";
 import { DependencyUnavailableError, newEvent } from "@authplane/service-kit";
-import { outboxData } from "../events/outbox.js";
 import type { AppDeps } from "../deps.js";
+import { appError, ErrorCatalog } from "../errors.js";
+import { outboxData } from "../events/outbox.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { revokedMarkerTtl, revokedSessionKey } from "../tokens/revocations.js";
 
@@ -45,6 +46,16 @@ export async function revokeSession(
   }
   deps.relay.kick();
   return revokedNow !== null;
+}
+
+/**
+ * POST /logout: ends the session of the caller's access token (401 when it is not found), as
+ * `revokeSession` does with reason `logout`.
+ */
+export async function logout(deps: Pick<AppDeps, "prisma" | "redis" | "relay">, input: { sessionId: string }): Promise<void> {
+  const session = await deps.prisma.session.findFirst({ where: { id: input.sessionId } });
+  if (!session) throw appError(ErrorCatalog.authenticationRequired);
+  await revokeSession(deps, { session, reason: "logout" });
 }
 
 /**

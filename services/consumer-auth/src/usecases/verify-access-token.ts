@@ -68,10 +68,3 @@ export async function verifySessionToken(
   });
   return alive ? claims : null;
 }
-
-/** The bearer token of an `Authorization: Bearer …` header, or null. */
-export function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m?.[1] ?? null;
-}

@@ -1,13 +1,11 @@
 import type { Mode, SessionResponse, VerifiedKey } from "@authplane/contracts";
 import type { AppDeps } from "../deps.js";
-import { appError, ErrorCatalog } from "../errors.js";
+import { appError, ErrorCatalog, OtpErrors, otpError } from "../errors.js";
 import type { Consumer } from "../generated/prisma/client.js";
-import { sameScope } from "../http/auth.js";
 import type { OtpScope } from "../otp/code-store.js";
 import { normalizeIdentity, type OtpIdentity, type OtpVerifyBody } from "../otp/normalize-identity.js";
-import { OtpErrors, otpError } from "../otp/otp-errors.js";
-import type { OtpServices } from "../otp/otp-services.js";
 import { isUniqueViolation } from "../otp/unique-violation.js";
+import { sameScope } from "../scope.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
 import { type RevokedSession, rewriteRevokedMarkers } from "./revoke-session.js";
 import { upgradeGuest } from "./upgrade-guest.js";
@@ -22,7 +20,7 @@ export interface VerifyOtpInput {
   accessToken?: string | null;
 }
 
-type Deps = Pick<AppDeps, "prisma" | "tokens" | "relay" | "redis" | "revocations">;
+type Deps = Pick<AppDeps, "prisma" | "tokens" | "relay" | "redis" | "revocations" | "otp">;
 
 /**
  * Checks and consumes the code (one atomic Redis step), then signs in the consumer owning the
@@ -32,7 +30,8 @@ type Deps = Pick<AppDeps, "prisma" | "tokens" | "relay" | "redis" | "revocations
  * signs in as that consumer and the guest is left as it was (an identity has one owner; merging
  * two consumers' histories is not done implicitly).
  */
-export async function verifyOtp(deps: Deps, otp: OtpServices, input: VerifyOtpInput): Promise<SessionResponse> {
+export async function verifyOtp(deps: Deps, input: VerifyOtpInput): Promise<SessionResponse> {
+  const { otp } = deps;
   await otp.limits.consumeVerifyByIp(input.ip);
   const identity = normalizeIdentity(input.body);
   const scope: OtpScope = { organizationId: input.key.organizationId, mode: input.key.mode };

@@ -13,13 +13,6 @@ import type { Request, RequestHandler, Response } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
 
-/**
- * The endpoints a customer's page calls (seed 000, publishable key). Not `/external/authorize`
- * (secret key: server side only), `/check` or `/introspect` (gateways): a browser's preflight
- * for those gets no CORS headers, so no page can call them.
- */
-export const BROWSER_PATHS = ["/guest", "/otp/request", "/otp/verify", "/external/exchange", "/refresh", "/logout"];
-
 const CORS: CorsOptions = {
   methods: ["POST"],
   allowedHeaders: ["X-Publishable-Key", "Authorization", "Content-Type"],
