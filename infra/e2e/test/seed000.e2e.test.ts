@@ -376,6 +376,36 @@ describe("seed 000 through the gateway", () => {
   });
 });
 
+describe("API reference through the gateway (issue 11 item 4)", () => {
+  test("the merged /openapi.json and /docs include consumer-auth's routes, and only the ones the gateway sends it", async () => {
+    const res = await fetch(`${gw}/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { info: { description: string }; paths: Record<string, Record<string, unknown>> };
+    const consumer = Object.keys(doc.paths).filter((p) => p.startsWith("/api/v1/auth") || p.startsWith("/.well-known"));
+    expect(consumer.sort()).toEqual(
+      [
+        "/.well-known/jwks.json",
+        "/api/v1/auth/check",
+        "/api/v1/auth/external/authorize",
+        "/api/v1/auth/external/exchange",
+        "/api/v1/auth/guest",
+        "/api/v1/auth/introspect",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/otp/request",
+        "/api/v1/auth/otp/verify",
+        "/api/v1/auth/refresh",
+      ].sort(),
+    );
+    expect(Object.keys(doc.paths["/api/v1/auth/check"] ?? {})).toEqual(["get"]);
+    expect(doc.info.description).not.toContain("consumer-auth");
+    // A service's own /healthz or /openapi.json is not claimed for the gateway's origin.
+    expect(doc.paths["/healthz"]).toBeUndefined();
+    const page = await fetch(`${gw}/docs`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("/api/v1/auth/otp/verify");
+  });
+});
+
 describe("logs", () => {
   test("no key, token or code the suite handled appears in any service's output", async () => {
     // Give the services a moment to flush the lines of the last requests.
