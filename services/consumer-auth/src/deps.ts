@@ -108,7 +108,7 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
     publishableKey: new KeyBudget(redis, rules.keyBudget),
   };
 
-  const otp = createOtpServices({ env, redis, js, jsm, subjects, logger });
+  const otp = createOtpServices({ env, redis, js, jsm, subjects, logger, metrics });
   const requestGate = new RequestGate(redis, env);
   await requestGate.load();
   const pruner = createConsumerAuthPruner({ env, pool, logger, metrics });

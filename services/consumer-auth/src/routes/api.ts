@@ -1,6 +1,5 @@
 import type { VerifiedKey } from "@authplane/contracts";
-import { type ApiConfig, type ApiShape, defineApi } from "@authplane/service-kit";
-import { z } from "zod";
+import { type ApiConfig, type ApiShape, consumerErrorSchema, defineApi } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { type ConsumerErrorCode, ErrorCatalog, OtpErrors } from "../errors.js";
 import type { Scope } from "../scope.js";
@@ -34,16 +33,12 @@ export interface ConsumerApiShape extends ApiShape {
   codes: ConsumerErrorCode;
 }
 
-/** Seed 000's error answer: `{"error": code, "message"?}` plus the details some carry (`retryAfter`, `issues`, `errorId`). */
-function errorSchema(codes: readonly [ConsumerErrorCode, ...ConsumerErrorCode[]]) {
-  return z.looseObject({ error: z.enum(codes), message: z.string().optional() });
-}
-
 const AUTH_REQUIRED = ErrorCatalog.authenticationRequired.code;
 const RATE_LIMITED = ErrorCatalog.rateLimited.code;
 
 const config: ApiConfig<ConsumerApiShape> = {
-  errorSchema,
+  // Seed 000's error answer (`consumerErrorFormat`): `{error, message?, retryAfter?, errorId?}`, or `{error: "validation_error", issues}`.
+  errorSchema: consumerErrorSchema,
   auth: {
     publishableKey: {
       schemeName: "consumerPublishableKey",
