@@ -44,6 +44,32 @@ export interface RetentionPrunerOptions {
   maxBatches: number;
 }
 
+/** The pruner's settings as a service's env holds them (`RetentionEnvShape`, plus its schema name). */
+export type RetentionEnv = { DATABASE_SCHEMA: string } & { [K in keyof typeof RetentionEnvShape]: number };
+
+/**
+ * A service's pruner from its env: the schema name is the advisory lock (one pruner per schema
+ * across instances), the RETENTION_* variables set the timer and batches, and the counter goes on
+ * the service's metrics registry.
+ */
+export function retentionPrunerFromEnv(
+  deps: { env: RetentionEnv; pool: PgPool; logger: Logger; metrics: { registry: Registry } },
+  tasks: PruneTask[],
+): RetentionPruner {
+  const { env } = deps;
+  return new RetentionPruner({
+    pool: deps.pool,
+    logger: deps.logger,
+    registry: deps.metrics.registry,
+    lockName: env.DATABASE_SCHEMA,
+    tasks,
+    intervalMs: env.RETENTION_INTERVAL_SECONDS * 1000,
+    batchSize: env.RETENTION_BATCH_SIZE,
+    batchPauseMs: env.RETENTION_BATCH_PAUSE_MS,
+    maxBatches: env.RETENTION_MAX_BATCHES,
+  });
+}
+
 /**
  * Deletes rows past their retention in bounded batches, on a timer with jitter.
  *

@@ -1,4 +1,4 @@
-import { type PruneTask, RetentionPruner } from "@authplane/service-kit";
+import { type PruneTask, type RetentionPruner, retentionPrunerFromEnv } from "@authplane/service-kit";
 import type { AppDeps } from "./deps.js";
 
 const DAY_SECONDS = 86_400;
@@ -50,16 +50,5 @@ function consumerAuthPruneTasks(env: AppDeps["env"]): PruneTask[] {
 }
 
 export function createConsumerAuthPruner(deps: Pick<AppDeps, "env" | "pool" | "logger" | "metrics">): RetentionPruner {
-  const { env } = deps;
-  return new RetentionPruner({
-    pool: deps.pool,
-    logger: deps.logger,
-    registry: deps.metrics.registry,
-    lockName: env.DATABASE_SCHEMA,
-    tasks: consumerAuthPruneTasks(env),
-    intervalMs: env.RETENTION_INTERVAL_SECONDS * 1000,
-    batchSize: env.RETENTION_BATCH_SIZE,
-    batchPauseMs: env.RETENTION_BATCH_PAUSE_MS,
-    maxBatches: env.RETENTION_MAX_BATCHES,
-  });
+  return retentionPrunerFromEnv(deps, consumerAuthPruneTasks(deps.env));
 }

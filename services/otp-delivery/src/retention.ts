@@ -1,4 +1,4 @@
-import { type PruneTask, RetentionPruner } from "@authplane/service-kit";
+import { type PruneTask, type RetentionPruner, retentionPrunerFromEnv } from "@authplane/service-kit";
 import type { AppDeps } from "./deps.js";
 
 /**
@@ -41,16 +41,5 @@ function otpDeliveryPruneTasks(env: AppDeps["env"]): PruneTask[] {
 }
 
 export function createOtpDeliveryPruner(deps: Pick<AppDeps, "env" | "pool" | "logger" | "metrics">): RetentionPruner {
-  const { env } = deps;
-  return new RetentionPruner({
-    pool: deps.pool,
-    logger: deps.logger,
-    registry: deps.metrics.registry,
-    lockName: env.DATABASE_SCHEMA,
-    tasks: otpDeliveryPruneTasks(env),
-    intervalMs: env.RETENTION_INTERVAL_SECONDS * 1000,
-    batchSize: env.RETENTION_BATCH_SIZE,
-    batchPauseMs: env.RETENTION_BATCH_PAUSE_MS,
-    maxBatches: env.RETENTION_MAX_BATCHES,
-  });
+  return retentionPrunerFromEnv(deps, otpDeliveryPruneTasks(deps.env));
 }
