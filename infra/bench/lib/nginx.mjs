@@ -6,9 +6,12 @@
 // and infra/nginx/ exist; the edge's per-client limits are lifted for the run.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { NGINX_BIN, startNginx } from "@authplane/e2e/nginx";
+import { startNginx } from "@authplane/e2e/nginx";
 import { root } from "@authplane/e2e/stack";
 import { createExampleApi } from "../../nginx/example-api.mjs";
+
+// The binary startNginx runs (same variable and default).
+const NGINX_BIN = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 
 /** The worker processes of an nginx master (they do the work; the master only supervises). */
 function workersOf(masterPid) {
