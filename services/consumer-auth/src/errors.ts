@@ -122,7 +122,7 @@ export function otpError(entry: OtpErrorEntry, headers?: Record<string, string>,
  * Codes service-kit answers for this service (consumerErrorFormat): invalid or hostile input, an
  * unreadable or too large body, an unknown path, an unexpected error, a backing service down.
  */
-export const KIT_ERROR_CODES = [
+const KIT_ERROR_CODES = [
   "validation_error",
   "bad_request",
   "payload_too_large",
