@@ -26,3 +26,4 @@ export * from "./request-context.js";
 export * from "./tracing.js";
 export * from "./endpoint.js";
 export * from "./openapi.js";
+export * from "./secrets.js";

@@ -1,28 +1,12 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { KeyKind, Mode } from "@authplane/contracts";
+import { randomBase62 } from "@authplane/service-kit";
 
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /** 32 base62 characters = 190.5 bits of randomness. */
 export const KEY_RANDOM_LENGTH = 32;
-/** Largest multiple of 62 below 256: bytes >= 248 are rejected so every character is equally likely. */
-const REJECT_FROM = 248;
 
 function keyPrefix(kind: KeyKind, mode: Mode): string {
   return `${kind === "publishable" ? "pk" : "sk"}_${mode}_`;
-}
-
-/** Uniform base62 string from crypto.randomBytes, by rejection sampling (no modulo bias). */
-export function randomBase62(length: number): string {
-  let out = "";
-  while (out.length < length) {
-    const buf = randomBytes(length * 2);
-    for (const b of buf) {
-      if (b >= REJECT_FROM) continue;
-      out += BASE62[b % 62];
-      if (out.length === length) break;
-    }
-  }
-  return out;
 }
 
 export interface GeneratedKey {

@@ -2,7 +2,8 @@ import { ApiKeyPattern, parseApiKeyPrefix } from "@authplane/contracts";
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import pg from "pg";
 import { request } from "./support/harness.js";
-import { generateApiKey, hashApiKey, KEY_RANDOM_LENGTH, randomBase62 } from "../src/api-key-format.js";
+import { randomBase62 } from "@authplane/service-kit";
+import { generateApiKey, hashApiKey, KEY_RANDOM_LENGTH } from "../src/api-key-format.js";
 import type { AppDeps } from "../src/deps.js";
 import { type AdminKeyTestHandle, startAdminKeyInProcess } from "../src/testing.js";
 

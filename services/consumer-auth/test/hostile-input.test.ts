@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ExternalAuthorizeRequest, ExternalExchangeRequest, IntrospectRequest, RefreshRequest } from "@authplane/contracts";
 import { fuzzEndpoints, isConsumerErrorBody } from "@authplane/service-kit/testing";
-import { OtpRequestBody, OtpVerifyBody } from "../src/otp/normalize-identity.js";
+import { OtpIdentityInput, OtpVerifyBody } from "../src/otp/normalize-identity.js";
 import { startWorld, type World } from "./helpers.js";
 
 // Issue 10 item 7: generated hostile input on every consumer-auth endpoint, concurrently with
@@ -59,7 +59,7 @@ test("no generated bad input gets a 5xx; each is a 4xx {error, message}; valid r
         method: "POST",
         path: "/api/v1/auth/otp/request",
         headers: pk,
-        schema: OtpRequestBody,
+        schema: OtpIdentityInput,
         body: { email: "fuzz@example.com" },
       },
       {

@@ -2,14 +2,13 @@ import type { Response } from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { startAdminKeyForTest } from "@authplane/admin-key/testing";
 import { type EventEnvelope, EventType, OTP_REQUESTED_TYPE, OtpRequestedData, SessionResponse } from "@authplane/contracts";
-import { createLogger, generateSealKeyPair } from "@authplane/service-kit";
+import { createLogger, generateSealKeyPair, isUniqueViolation } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import type { Express } from "express";
 import { createApp } from "../src/app.js";
 import { type AppDeps, buildDeps, closeDeps } from "../src/deps.js";
 import { Env } from "../src/env.js";
 import { migrate } from "../src/migrate.js";
-import { isUniqueViolation } from "../src/otp/unique-violation.js";
 import { issueSession, newConsumerId } from "../src/usecases/issue-session.js";
 import { openJobCode, request } from "./helpers.js";
 

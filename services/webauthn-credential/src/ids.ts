@@ -1,21 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { IdPrefix } from "@authplane/contracts";
-
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/** A ULID (48-bit ms timestamp + 80 random bits, Crockford base32): sortable by creation time. */
-export function ulid(now = Date.now()): string {
-  let time = "";
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
-  const bytes = randomBytes(16);
-  let rand = "";
-  for (let i = 0; i < 16; i++) rand += CROCKFORD[(bytes[i] ?? 0) % 32];
-  return time + rand;
-}
+import { ulid } from "@authplane/service-kit";
 
 export const newCredentialId = () => `${IdPrefix.credential}${ulid()}`;
 

@@ -1,18 +1,9 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { type Authenticators, clientIpGroup, type LimitImpl, RateLimit } from "@authplane/service-kit";
+import { type Authenticators, bearerToken, clientIpGroup, type LimitImpl, RateLimit, safeEqual } from "@authplane/service-kit";
 import type { Request } from "express";
 import type { AppDeps } from "../deps.js";
 import { Errors } from "../errors.js";
 import { verifyApiKey } from "../usecases/verify-api-key.js";
 import type { AdminApiShape } from "./api.js";
-
-const BEARER = /^Bearer[ \t]+(\S{1,512})[ \t]*$/i;
-
-function bearerOf(req: Request): string | null {
-  const header = req.headers.authorization;
-  if (typeof header !== "string") return null;
-  return BEARER.exec(header)?.[1] ?? null;
-}
 
 /**
  * admin-key's authenticators (the endpoint builder calls the one of an endpoint's auth kind; its
@@ -26,10 +17,9 @@ function bearerOf(req: Request): string | null {
  */
 export function adminAuthenticators(deps: AppDeps): Authenticators<AdminApiShape> {
   const perCaller = new RateLimit(deps.redis, { name: "key", points: deps.env.RATE_LIMIT_KEY_PER_MINUTE, durationSeconds: 60 });
-  const expected = createHash("sha256").update(deps.env.OPERATOR_TOKEN).digest();
   return {
     secretKey: async (req) => {
-      const token = bearerOf(req);
+      const token = bearerToken(req.headers.authorization);
       if (!token) throw Errors.authenticationRequired();
       const verified = await verifyApiKey(deps, { key: token });
       if (!verified) throw Errors.authenticationRequired();
@@ -38,11 +28,8 @@ export function adminAuthenticators(deps: AppDeps): Authenticators<AdminApiShape
       return { scope: { organizationId: verified.reply.organizationId, mode: verified.reply.mode }, keyId: verified.key.id };
     },
     operatorToken: async (req) => {
-      const token = bearerOf(req);
-      const given = createHash("sha256")
-        .update(token ?? "")
-        .digest();
-      if (!token || !timingSafeEqual(given, expected)) throw Errors.authenticationRequired();
+      const token = bearerToken(req.headers.authorization);
+      if (!token || !safeEqual(token, deps.env.OPERATOR_TOKEN)) throw Errors.authenticationRequired();
       await perCaller.consume("operator");
       return { operator: true };
     },

@@ -26,13 +26,9 @@ const oneOfEmailOrPhone = [
   { message: "Send exactly one of email or phone", path: ["email"] },
 ] satisfies [unknown, unknown];
 
-/** `{email}` or `{phone, defaultCountry?}`: exactly one of email and phone. */
+/** `{email}` or `{phone, defaultCountry?}`: exactly one of email and phone (the body of POST /otp/request). */
 export const OtpIdentityInput = z.object(identityFields).refine(...oneOfEmailOrPhone);
 export type OtpIdentityInput = z.infer<typeof OtpIdentityInput>;
-
-/** Body of POST /otp/request. */
-export const OtpRequestBody = OtpIdentityInput;
-export type OtpRequestBody = OtpIdentityInput;
 
 /** Body of POST /otp/verify: the same identity plus the code. */
 export const OtpVerifyBody = z

@@ -6,12 +6,12 @@ import type { Scope } from "../scope.js";
 import type { AccessTokenClaims } from "../tokens/access-token-claims.js";
 
 /** A key checked by the `publishableKey` / `secretKey` authenticators (routes/auth.ts). */
-export interface KeyCaller {
+interface KeyCaller {
   key: VerifiedKey;
 }
 
 /** The holder of an access token (logout): its claims, checked against the key it sent if any. */
-export interface TokenCaller {
+interface TokenCaller {
   claims: AccessTokenClaims;
 }
 

@@ -1,6 +1,14 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Mode, OrganizationId, parseApiKeyPrefix, type VerifiedKey } from "@authplane/contracts";
-import { AppError, type Authenticator, type Authenticators, clientIpGroup, crossOrigin, type LimitImpl } from "@authplane/service-kit";
+import {
+  AppError,
+  type Authenticator,
+  type Authenticators,
+  bearerToken,
+  clientIpGroup,
+  crossOrigin,
+  type LimitImpl,
+  safeEqual,
+} from "@authplane/service-kit";
 import type { Request } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
@@ -9,13 +17,6 @@ import { sameScope, type Scope } from "../scope.js";
 import { verifySessionToken } from "../usecases/verify-access-token.js";
 import type { ConsumerApiShape, InternalCaller } from "./api.js";
 import { assertOriginAllowed, organizationSettings } from "./cors.js";
-
-/** The bearer token of an `Authorization: Bearer …` header, or null. */
-export function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m?.[1] ?? null;
-}
 
 /**
  * The endpoints' rate limits, taken before auth (the builder runs them in the declared order):
@@ -123,11 +124,6 @@ async function sessionTokenHolder(deps: AppDeps, req: Request, res: Parameters<A
     assertOriginAllowed(req, res, settings ?? { allowedOrigins: [] });
   }
   return claims;
-}
-
-/** Constant-time comparison (hashes first so lengths never leak). */
-function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }
 
 function unbound(message: string): AppError {

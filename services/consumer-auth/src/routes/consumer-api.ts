@@ -8,11 +8,11 @@ import {
   RefreshResponse,
   SessionResponse,
 } from "@authplane/contracts";
-import { clientIp, SENT, type Sent } from "@authplane/service-kit";
+import { bearerToken, clientIp, SENT, type Sent } from "@authplane/service-kit";
 import { z } from "zod";
 import { ErrorCatalog } from "../errors.js";
 import { revocationReadByGate } from "../limits/request-gate.js";
-import { OtpRequestBody, OtpVerifyBody } from "../otp/normalize-identity.js";
+import { OtpIdentityInput, OtpVerifyBody } from "../otp/normalize-identity.js";
 import { authorizeExternal } from "../usecases/authorize-external.js";
 import { createGuestSession } from "../usecases/create-guest-session.js";
 import { exchangeCode } from "../usecases/exchange-code.js";
@@ -22,7 +22,6 @@ import { requestOtp } from "../usecases/request-otp.js";
 import { logout } from "../usecases/revoke-session.js";
 import { verifyOtp } from "../usecases/verify-otp.js";
 import { consumerApi, otpCodes } from "./api.js";
-import { bearerToken } from "./auth.js";
 import { browserCorsEcho, browserPreflight } from "./cors.js";
 
 /** Every consumer API route lives under this prefix (the JWKS aside). */
@@ -60,7 +59,7 @@ export const publicEndpoints = [
     rateLimit: "publicIpAndKey",
     summary: "Send a one-time code to an email address or phone number",
     description: "The same answer whether or not the email/phone is known (no enumeration).",
-    body: OtpRequestBody,
+    body: OtpIdentityInput,
     responses: { 200: Ok },
     errors: otpCodes.request,
     handler: (deps, { caller, body, req }) => requestOtp(deps, { key: caller.key, body, ip: clientIp(req) }),

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import {
   type ConsumerLinkedData,
   EventType,
@@ -7,11 +7,11 @@ import {
   IdPrefix,
   type VerifiedKey,
 } from "@authplane/contracts";
-import { newEvent, ulid } from "@authplane/service-kit";
+import { isUniqueViolation, newEvent, randomBase62, ulid } from "@authplane/service-kit";
 import { outboxData } from "../events/outbox.js";
 import { z } from "zod";
 import type { AppDeps } from "../deps.js";
-import { Prisma } from "../generated/prisma/client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 
 /** What an exchange code stands for (Redis value, JSON). */
 export const ExchangeCodeData = z.object({
@@ -36,19 +36,9 @@ export function exchangeCodeKey(organizationId: string, mode: string, code: stri
   return `exc:${organizationId}:${mode}:${createHash("sha256").update(code, "utf8").digest("base64url")}`;
 }
 
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
 /** `exc_` + 32 base62 chars (~190 bits): unguessable, single use. */
-export function newExchangeCode(): string {
-  const bytes = randomBytes(32);
-  let out = "";
-  // 248 = 4 * 62: rejection-free mapping would bias; drop bytes >= 248 instead.
-  for (const b of bytes) if (b < 248 && out.length < 32) out += BASE62[b % 62];
-  while (out.length < 32) {
-    const [b] = randomBytes(1);
-    if (b !== undefined && b < 248) out += BASE62[b % 62];
-  }
-  return `${IdPrefix.exchangeCode}${out}`;
+function newExchangeCode(): string {
+  return `${IdPrefix.exchangeCode}${randomBase62(32)}`;
 }
 
 export const EXCHANGE_CODE_PATTERN = /^exc_[0-9A-Za-z]{32}$/;
@@ -125,7 +115,7 @@ export async function authorizeExternal(
         resolution = "linked";
       } catch (err) {
         // A concurrent authorize linked or created it first: it is now an existing identity.
-        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002")) throw err;
+        if (!isUniqueViolation(err)) throw err;
         const again = await deps.prisma.externalIdentity.findFirst({ where });
         if (!again) throw err;
         consumerId = again.consumerId;

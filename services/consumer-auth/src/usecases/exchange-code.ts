@@ -1,8 +1,8 @@
 import type { SessionResponse, VerifiedKey } from "@authplane/contracts";
-import { ulid } from "@authplane/service-kit";
+import { isUniqueViolation, ulid } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
-import { Prisma } from "../generated/prisma/client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { EXCHANGE_CODE_PATTERN, ExchangeCodeData, exchangeCodeKey } from "./authorize-external.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
 import { type RevokedSession, rewriteRevokedMarkers } from "./revoke-session.js";
@@ -121,10 +121,7 @@ export async function exchangeCode(
       return result;
     } catch (err) {
       // Two exchanges creating the same identity (or email) at once: retry once, it then exists.
-      const unique =
-        (err instanceof Prisma.PrismaClientKnownRequestError && (err.code === "P2002" || err.code === "P2010")) ||
-        /23505|unique constraint/i.test((err as Error).message ?? "");
-      if (!unique || attempt >= 1) throw err;
+      if (!isUniqueViolation(err) || attempt >= 1) throw err;
     }
   }
 }

@@ -15,7 +15,7 @@ import type { AppDeps } from "../deps.js";
 import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 
 /** A Prisma client or an interactive-transaction client. */
-export type Db = PrismaClient | Prisma.TransactionClient;
+type Db = PrismaClient | Prisma.TransactionClient;
 
 export interface IssueSessionInput {
   organizationId: string;

@@ -15,7 +15,7 @@ import { outboxData } from "../events/outbox.js";
 import { hashRefreshToken, newRefreshToken } from "./issue-session.js";
 import { revokeSession } from "./revoke-session.js";
 
-export const REFRESH_TOKEN_PATTERN = /^rt_[A-Za-z0-9_-]{43}$/;
+const REFRESH_TOKEN_PATTERN = /^rt_[A-Za-z0-9_-]{43}$/;
 
 function sealKey(token: string): Buffer {
   return createHash("sha256").update(`grace:${token}`).digest();
@@ -47,7 +47,7 @@ function openPair(oldToken: string, sealed: string | null): RefreshResponse | nu
 }
 
 /** When a session ends for good: sign-in + the organization's CURRENT session lifetime. */
-export function sessionEndsAt(createdAt: Date, settings: Pick<OrganizationSettings, "sessionLifetimeSeconds">): Date {
+function sessionEndsAt(createdAt: Date, settings: Pick<OrganizationSettings, "sessionLifetimeSeconds">): Date {
   return new Date(createdAt.getTime() + settings.sessionLifetimeSeconds * 1000);
 }
 

@@ -1,10 +1,10 @@
 import type { Mode, SessionResponse, VerifiedKey } from "@authplane/contracts";
+import { isUniqueViolation } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog, OtpErrors, otpError } from "../errors.js";
 import type { Consumer } from "../generated/prisma/client.js";
 import type { OtpScope } from "../otp/code-store.js";
 import { normalizeIdentity, type OtpIdentity, type OtpVerifyBody } from "../otp/normalize-identity.js";
-import { isUniqueViolation } from "../otp/unique-violation.js";
 import { sameScope } from "../scope.js";
 import { issueSession, newConsumerId } from "./issue-session.js";
 import { type RevokedSession, rewriteRevokedMarkers } from "./revoke-session.js";

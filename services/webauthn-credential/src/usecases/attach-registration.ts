@@ -1,10 +1,10 @@
 import { type AttachRegistrationRequest, EventType, type PasskeyCredential } from "@authplane/contracts";
+import { isUniqueViolation } from "@authplane/service-kit";
 import type { ServerCaller } from "../scope.js";
 import { authenticatorName } from "../aaguids.js";
 import type { AppDeps } from "../deps.js";
 import { credentialEvent, outboxData, toCredentialObject } from "../credentials.js";
 import { Errors } from "../errors.js";
-import { Prisma } from "../generated/prisma/client.js";
 import { newCredentialId } from "../ids.js";
 import type { PendingRegistration } from "../one-time-tokens.js";
 import { usernameOf } from "../usernames.js";
@@ -29,10 +29,6 @@ async function assertUsernameFits(db: Db, account: AccountKey, usernameHash: str
   }
   if (!existing) return "create";
   return usernameHash && !existing.usernameHash ? "set" : "keep";
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002";
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type AssertionProcessRequest, EventType } from "@authplane/contracts";
-import { newEvent, passkeyCounterAnomalyMetric } from "@authplane/service-kit";
+import { newEvent, passkeyCounterAnomalyMetric, ulid } from "@authplane/service-kit";
 import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { ClientCaller } from "../scope.js";
 import { challengeOf } from "../client-data.js";
@@ -7,7 +7,6 @@ import type { AppDeps } from "../deps.js";
 import { outboxData } from "../credentials.js";
 import { Errors, publicVerifyMessage } from "../errors.js";
 import { usernameOf } from "../usernames.js";
-import { ulid } from "../ids.js";
 import { knownTransports } from "../transports.js";
 import { UNKNOWN_CREDENTIAL_PUBLIC_KEY } from "../decoys.js";
 
