@@ -190,3 +190,16 @@ declare module "http" {
     id: string;
   }
 }
+
+/**
+ * The errors any route of a seed-format API can answer before or around its handler: hostile or
+ * unreadable input (400), a body over the limit (413), an unexpected fault (500), an
+ * unavailable dependency (503) — the codes `errorMiddleware` itself produces. An API's
+ * `commonErrors` in the seed format.
+ */
+export const SEED_COMMON_ERRORS = {
+  400: ["validation_error", "bad_request"],
+  413: ["payload_too_large"],
+  500: ["internal_error"],
+  503: ["service_unavailable"],
+} as const;

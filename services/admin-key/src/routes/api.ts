@@ -1,4 +1,4 @@
-import { type ApiConfig, type ApiShape, type AppError, consumerErrorSchema, defineApi } from "@authplane/service-kit";
+import { type ApiConfig, type ApiShape, type AppError, consumerErrorSchema, defineApi, SEED_COMMON_ERRORS } from "@authplane/service-kit";
 import { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import type { ServiceErrorCode } from "../errors.js";
@@ -49,12 +49,7 @@ const config: ApiConfig<AdminApiShape> = {
   },
   limitErrors: { 429: ["rate_limited"] },
   // Hostile or unreadable input (any route, before it runs), a body over the limit, 500, 503.
-  commonErrors: {
-    400: ["validation_error", "bad_request"],
-    413: ["payload_too_large"],
-    500: ["internal_error"],
-    503: ["service_unavailable"],
-  },
+  commonErrors: SEED_COMMON_ERRORS,
   validationErrors: { 400: ["validation_error"] },
 };
 

@@ -1,4 +1,4 @@
-import { EventType, type OrganizationSettings, type SettingsField, type UpdateSettingsRequest } from "@authplane/contracts";
+import { EventType, type OrganizationSettings, SettingsField, type UpdateSettingsRequest } from "@authplane/contracts";
 import { newEvent } from "@authplane/service-kit";
 import { Errors } from "../errors.js";
 import { outboxData } from "../events/outbox.js";
@@ -19,14 +19,7 @@ export async function getSettings(deps: Reader, scope: Scope): Promise<Organizat
   return settingsOfMode(org.settings, scope.mode);
 }
 
-const FIELDS: SettingsField[] = [
-  "accessTokenTtlSeconds",
-  "refreshTokenTtlSeconds",
-  "sessionLifetimeSeconds",
-  "webauthn",
-  "allowedOrigins",
-  "smsAllowedCountries",
-];
+const FIELDS: readonly SettingsField[] = SettingsField.options;
 
 /**
  * Updates the token lifetimes, the session lifetime, the WebAuthn relying party and/or the consumer

@@ -1,5 +1,5 @@
 import type { VerifiedKey } from "@authplane/contracts";
-import { type ApiConfig, type ApiShape, consumerErrorSchema, defineApi } from "@authplane/service-kit";
+import { type ApiConfig, type ApiShape, consumerErrorSchema, defineApi, SEED_COMMON_ERRORS } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { type ConsumerErrorCode, ErrorCatalog, OtpErrors } from "../errors.js";
 import type { Scope } from "../scope.js";
@@ -100,12 +100,7 @@ const config: ApiConfig<ConsumerApiShape> = {
   },
   limitErrors: { 429: [RATE_LIMITED] },
   // Hostile or unreadable input (any route, before it runs), a body over the limit, 500, 503.
-  commonErrors: {
-    400: ["validation_error", "bad_request"],
-    413: ["payload_too_large"],
-    500: ["internal_error"],
-    503: ["service_unavailable"],
-  },
+  commonErrors: SEED_COMMON_ERRORS,
   validationErrors: { 400: ["validation_error"] },
 };
 
