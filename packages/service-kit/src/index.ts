@@ -27,3 +27,4 @@ export * from "./tracing.js";
 export * from "./endpoint.js";
 export * from "./openapi.js";
 export * from "./secrets.js";
+export * from "./service.js";

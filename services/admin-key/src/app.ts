@@ -1,15 +1,4 @@
-import {
-  createHttpApp,
-  consumerErrorFormat,
-  docsEndpoints,
-  lazyDocument,
-  mount,
-  noStore,
-  type OpenApiDocument,
-  openApiDocument,
-  operationalEndpoints,
-  trustProxySetting,
-} from "@authplane/service-kit";
+import { createServiceApp, mount, noStore, type OpenApiDocument, serviceOpenApi } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { adminApiEndpoints } from "./routes/admin-api.js";
@@ -20,7 +9,7 @@ export type { AppDeps } from "./deps.js";
 
 /** This service's OpenAPI 3.1 document, generated from the endpoint declarations. */
 export function adminKeyOpenApi(): OpenApiDocument {
-  return openApiDocument(
+  return serviceOpenApi(
     {
       title: "authplane admin (admin-key)",
       version: "1",
@@ -32,29 +21,23 @@ export function adminKeyOpenApi(): OpenApiDocument {
         { name: "Admin API", description: "An organization's backend: `Authorization: Bearer sk_…`." },
       ],
     },
-    [...adminApiEndpoints, ...operatorApiEndpoints, ...operationalEndpoints, ...docsEndpoints],
+    [...adminApiEndpoints, ...operatorApiEndpoints],
   );
 }
 
 /** The HTTP app: operator API and the organization's Admin API, seed 000 error format. */
 export function createApp(deps: AppDeps): Express {
-  const { app, finish } = createHttpApp({
-    logger: deps.logger,
-    metrics: deps.metrics,
-    trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
-    readiness: {
-      postgres: () => deps.pool.query("SELECT 1"),
-      redis: () => deps.redis.ping(),
-      nats: () => deps.nats.nc.flush(),
+  return createServiceApp({
+    deps,
+    infra: { pool: deps.pool, redis: deps.redis, nc: deps.nats.nc },
+    document: adminKeyOpenApi,
+    routes(app) {
+      // Every Admin/operator answer is configuration, and some carry new keys: never cached.
+      app.use("/api/v1", noStore);
+      const wiring = { deps, authenticators: adminAuthenticators(deps), limits: adminLimits(deps) };
+      // Before the operator API's /organizations/{id}: `current` is not an organization id.
+      mount(app, adminApiEndpoints, wiring);
+      mount(app, operatorApiEndpoints, wiring);
     },
   });
-  const document = lazyDocument(adminKeyOpenApi);
-  mount(app, docsEndpoints, { deps: { document }, authenticators: {}, limits: {} });
-  // Every Admin/operator answer is configuration, and some carry new keys: never cached.
-  app.use("/api/v1", noStore);
-  const wiring = { deps, authenticators: adminAuthenticators(deps), limits: adminLimits(deps) };
-  // Before the operator API's /organizations/{id}: `current` is not an organization id.
-  mount(app, adminApiEndpoints, wiring);
-  mount(app, operatorApiEndpoints, wiring);
-  return finish(consumerErrorFormat);
 }

@@ -1,18 +1,6 @@
-import type { Subjects } from "@authplane/contracts";
-import {
-  closeServiceCore,
-  connectServiceCore,
-  type Logger,
-  type LoggerOptions,
-  type Metrics,
-  type NatsHandles,
-  type OutboxRelay,
-  type PgPool,
-  type Redis,
-  pgPoolConfig,
-} from "@authplane/service-kit";
-import { PrismaPg } from "@prisma/adapter-pg";
+import { closeInfra, connectInfra, type Infra, type LoggerOptions, pgPoolConfig } from "@authplane/service-kit";
 import type { Subscription } from "@nats-io/transport-node";
+import { PrismaPg } from "@prisma/adapter-pg";
 import type { Env } from "./env.js";
 import { startResponders } from "./events/responders.js";
 import { PrismaClient } from "./generated/prisma/client.js";
@@ -20,18 +8,10 @@ import { PrismaClient } from "./generated/prisma/client.js";
 /**
  * Everything createApp and the use cases need (one bag: use cases take `(deps, input)`, typed by the
  * part they use: `Store` to write, `Reader` to read). Tests build it with `startAdminKeyInProcess`.
+ * The kit's `Infra` part: logger, metrics, prisma, the relay/readiness `pool`, redis, nats, subjects,
+ * the outbox `relay`.
  */
-export interface AppDeps {
-  env: Env;
-  logger: Logger;
-  metrics: Metrics;
-  prisma: PrismaClient;
-  /** Raw pool for the outbox relay and readiness. */
-  pool: PgPool;
-  redis: Redis;
-  nats: NatsHandles;
-  subjects: Subjects;
-  outbox: OutboxRelay;
+export interface AppDeps extends Infra<Env, PrismaClient> {
   /** Called after a transaction that wrote outbox rows has committed: kicks the relay. */
   afterCommit(): void;
   responders: Subscription[];
@@ -42,6 +22,7 @@ export interface BuildDepsOptions {
   logDestination?: LoggerOptions["destination"];
 }
 
+/** A Prisma client outside the service (the CLI). */
 export function createPrisma(env: Pick<Env, "DATABASE_URL" | "DATABASE_POOL_SIZE" | "DATABASE_SCHEMA">): PrismaClient {
   return new PrismaClient({
     adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE), { schema: env.DATABASE_SCHEMA }),
@@ -53,20 +34,17 @@ export function createPrisma(env: Pick<Env, "DATABASE_URL" | "DATABASE_POOL_SIZE
  * `orgs.v1.get` responders and the outbox relay. Migrations are the caller's job (main, testing).
  */
 export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
-  const core = await connectServiceCore(env, { service: "admin-key", logDestination: opts.logDestination });
-  const { logger, metrics, subjects, pool, redis, nats, relay: outbox } = core;
-  const prisma = createPrisma(env);
-  outbox.start();
+  const infra = await connectInfra(env, { service: "admin-key", logDestination: opts.logDestination, prisma: PrismaClient });
+  const { nats, subjects, prisma, logger, relay } = infra;
+  relay.start();
   const responders = startResponders({ nc: nats.nc, subjects, prisma, logger });
   await nats.nc.flush();
-  const afterCommit = () => outbox.kick();
-  return { env, logger, metrics, prisma, pool, redis, nats, subjects, outbox, afterCommit, responders };
+  return { ...infra, afterCommit: () => relay.kick(), responders };
 }
 
 /** Closes what buildDeps opened, in order: stop answering, publish what is pending, disconnect. */
 export async function closeDeps(deps: AppDeps): Promise<void> {
   for (const s of deps.responders) s.unsubscribe();
-  await deps.outbox.flush().catch(() => {});
-  await closeServiceCore({ relay: deps.outbox, nats: deps.nats, redis: deps.redis, pool: deps.pool });
-  await deps.prisma.$disconnect().catch(() => {});
+  await deps.relay.flush().catch(() => {});
+  await closeInfra(deps);
 }

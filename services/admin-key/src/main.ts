@@ -1,5 +1,4 @@
-import { createServer } from "node:http";
-import { installGracefulShutdown, loadEnvOrExit, redactConfig, serveMetrics } from "@authplane/service-kit";
+import { loadEnvOrExit, redactConfig, runService } from "@authplane/service-kit";
 import { createApp } from "./app.js";
 import { buildDeps, closeDeps } from "./deps.js";
 import { Env } from "./env.js";
@@ -16,24 +15,7 @@ async function main(): Promise<void> {
   logger.info({ config: redactConfig(env) }, "starting admin-key");
   if (env.NODE_ENV !== "production" && env.OPERATOR_TOKEN === "dev-operator-token")
     logger.warn("OPERATOR_TOKEN is the development default; set OPERATOR_TOKEN outside development");
-
-  const app = createApp(deps);
-  const server = createServer(app);
-  const metricsServer = await serveMetrics({ metrics: deps.metrics, port: env.METRICS_PORT, host: env.HOST, logger });
-  installGracefulShutdown({
-    logger,
-    server,
-    graceMs: env.SHUTDOWN_GRACE_MS,
-    delayMs: env.SHUTDOWN_DELAY_MS,
-    closers: [
-      { name: "dependencies", close: () => closeDeps(deps) },
-      { name: "metrics", close: () => metricsServer.close() },
-    ],
-  });
-  server.listen(env.PORT, env.HOST, () => {
-    const addr = server.address();
-    logger.info({ port: typeof addr === "object" && addr ? addr.port : env.PORT }, "admin-key listening");
-  });
+  await runService({ service: "admin-key", env, deps, app: createApp(deps), close: () => closeDeps(deps) });
 }
 
 main().catch((err: Error) => {

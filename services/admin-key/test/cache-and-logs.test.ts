@@ -123,7 +123,7 @@ describe("logs", () => {
     await request(admin.app).get(`/api/v1/organizations/${sk}`).set(bearer(admin.operatorToken)).expect(404);
     for (const key of [sk, k.publishable.test as string, `sk_live_${"q".repeat(32)}`]) await verifier.verify(key);
     await nc.request(iso.subjects.keysVerify, "not json", { timeout: 2000 });
-    await admin.deps.outbox.flush();
+    await admin.deps.relay.flush();
 
     const text = logs.text();
     expect(logs.lines.length).toBeGreaterThan(5); // debug request lines were written

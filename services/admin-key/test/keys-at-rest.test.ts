@@ -70,7 +70,7 @@ describe("keys at rest", () => {
       .post(`/api/v1/keys/${extra.body.key.id}/rotate`)
       .set("Authorization", `Bearer ${org.keys.secret.live}`)
       .send({});
-    await admin.deps.outbox.flush();
+    await admin.deps.relay.flush();
     const secrets: string[] = [
       ...Object.values(org.keys.secret),
       ...Object.values(org.keys.publishable),

@@ -1,15 +1,4 @@
-import {
-  consumerErrorFormat,
-  createHttpApp,
-  docsEndpoints,
-  lazyDocument,
-  mount,
-  noStore,
-  type OpenApiDocument,
-  openApiDocument,
-  operationalEndpoints,
-  trustProxySetting,
-} from "@authplane/service-kit";
+import { createServiceApp, mount, noStore, type OpenApiDocument, serviceOpenApi } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { consumerAuthenticators, consumerLimits, internalAuthenticators } from "./routes/auth.js";
@@ -28,7 +17,7 @@ const BROWSER_PATHS = publicEndpoints.filter((e) => e.spec.preflight).map((e) =>
  * when it is mounted, so the document names exactly the routes the app has).
  */
 export function consumerAuthOpenApi(opts: { demo: boolean }): OpenApiDocument {
-  return openApiDocument(
+  return serviceOpenApi(
     {
       title: "authplane consumer API (consumer-auth)",
       version: "1",
@@ -41,41 +30,36 @@ export function consumerAuthOpenApi(opts: { demo: boolean }): OpenApiDocument {
         { name: "Tokens", description: "Access tokens are EdDSA JWTs; verify them with the JWKS." },
       ],
     },
-    [...consumerApiEndpoints, jwksEndpoint, ...(opts.demo ? demoEndpoints : []), ...operationalEndpoints, ...docsEndpoints],
+    [...consumerApiEndpoints, jwksEndpoint, ...(opts.demo ? demoEndpoints : [])],
   );
 }
 
 /** The consumer-auth HTTP app. Every route lives under /api/v1/auth except the JWKS (and health, docs, demo). */
 export function createApp(deps: AppDeps): Express {
-  const { app, finish } = createHttpApp({
-    logger: deps.logger,
-    metrics: deps.metrics,
-    trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
+  return createServiceApp({
+    deps,
     // A 400 for a hostile or unreadable body must be readable by the page too.
     beforeBody: [{ path: BROWSER_PATHS, handler: browserCorsEcho }],
-    readiness: {
-      postgres: () => deps.prisma.$queryRaw`SELECT 1`,
-      redis: () => deps.redis.ping(),
-      nats: () => deps.nc.flush(),
+    infra: { pool: deps.pool, redis: deps.redis, nc: deps.nc },
+    readiness: { postgres: () => deps.prisma.$queryRaw`SELECT 1` },
+    document: () => consumerAuthOpenApi({ demo: deps.env.DEMO_ENABLED }),
+    routes(app) {
+      const authenticators = consumerAuthenticators(deps);
+      const internal = internalAuthenticators(deps);
+      const limits = consumerLimits(deps);
+      mount(app, [jwksEndpoint], { deps, authenticators, limits });
+      // Tokens, exchange codes and sessions: no browser, proxy or CDN may keep a copy.
+      app.use(API_PREFIX, noStore);
+      // Gateway/internal endpoints: under their own per-IP budget (a gateway that forwards no client
+      // address is one client; RATE_LIMIT_GATEWAY_IP_PER_MINUTE), taken before any token verification
+      // or key lookup. /check takes that limit, its key's budget and the revocation read in one Redis
+      // round trip. Each binds the caller with its own internalToken authenticator.
+      mount(app, [introspectEndpoint], { deps, authenticators: { ...authenticators, internalToken: internal.introspect }, limits });
+      mount(app, [checkEndpoint], { deps, authenticators: { ...authenticators, internalToken: internal.check }, limits });
+      // The public endpoints: the per-IP limit and, behind the publishable key, the key's budget in the
+      // same Redis round trip, then the key check (which does not take that budget again).
+      mount(app, publicEndpoints, { deps, authenticators, limits });
+      if (deps.env.DEMO_ENABLED) mount(app, demoEndpoints, { deps, authenticators, limits });
     },
   });
-  const document = lazyDocument(() => consumerAuthOpenApi({ demo: deps.env.DEMO_ENABLED }));
-  const authenticators = consumerAuthenticators(deps);
-  const internal = internalAuthenticators(deps);
-  const limits = consumerLimits(deps);
-  mount(app, [jwksEndpoint], { deps, authenticators, limits });
-  mount(app, docsEndpoints, { deps: { document }, authenticators: {}, limits: {} });
-  // Tokens, exchange codes and sessions: no browser, proxy or CDN may keep a copy.
-  app.use(API_PREFIX, noStore);
-  // Gateway/internal endpoints: under their own per-IP budget (a gateway that forwards no client
-  // address is one client; RATE_LIMIT_GATEWAY_IP_PER_MINUTE), taken before any token verification
-  // or key lookup. /check takes that limit, its key's budget and the revocation read in one Redis
-  // round trip. Each binds the caller with its own internalToken authenticator.
-  mount(app, [introspectEndpoint], { deps, authenticators: { ...authenticators, internalToken: internal.introspect }, limits });
-  mount(app, [checkEndpoint], { deps, authenticators: { ...authenticators, internalToken: internal.check }, limits });
-  // The public endpoints: the per-IP limit and, behind the publishable key, the key's budget in the
-  // same Redis round trip, then the key check (which does not take that budget again).
-  mount(app, publicEndpoints, { deps, authenticators, limits });
-  if (deps.env.DEMO_ENABLED) mount(app, demoEndpoints, { deps, authenticators, limits });
-  return finish(consumerErrorFormat);
 }

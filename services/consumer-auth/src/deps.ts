@@ -1,25 +1,21 @@
-import type { Subjects } from "@authplane/contracts";
 import {
-  closeServiceCore,
-  connectServiceCore,
+  closeInfra,
+  connectInfra,
   createPgPool,
+  type Infra,
   type JetStreamClient,
   type JetStreamManager,
   KeyBudget,
   KeyVerifier,
   keyCacheMetrics,
   type Logger,
-  type Metrics,
   type NatsConnection,
   otpMetrics,
-  type OutboxRelay,
   type PgPool,
   RateLimit,
-  type Redis,
   refreshReuseMetric,
   type RetentionPruner,
 } from "@authplane/service-kit";
-import { PrismaPg } from "@prisma/adapter-pg";
 import type { Env } from "./env.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { gateRules, RequestGate } from "./limits/request-gate.js";
@@ -29,26 +25,21 @@ import { Revocations } from "./tokens/revocations.js";
 import { signingKeysChangedSubject } from "./tokens/signing-key-ring.js";
 import { TokenService } from "./tokens/token-service.js";
 
-/** Everything routes and use cases use. Built by `buildDeps` (main.ts, testing.ts). */
-export interface AppDeps {
-  env: Env;
-  logger: Logger;
-  metrics: Metrics;
-  prisma: PrismaClient;
+/**
+ * Everything routes and use cases use. Built by `buildDeps` (main.ts, testing.ts). The kit's
+ * `Infra` part: logger, metrics, prisma, the relay/readiness `pool`, redis, subjects, the outbox
+ * `relay` (NATS as `nc`/`js`/`jsm`).
+ */
+export interface AppDeps extends Omit<Infra<Env, PrismaClient>, "nats"> {
   /**
    * The pg pool under `prisma` (DATABASE_POOL_SIZE connections, search_path = the service schema),
    * for the few hot statements run as named prepared statements (issueSession).
    */
   db: PgPool;
-  /** pg pool for the outbox relay (and readiness). */
-  pool: PgPool;
-  redis: Redis;
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  subjects: Subjects;
   keyVerifier: KeyVerifier;
-  relay: OutboxRelay;
   /** Signs/verifies access tokens; owns the signing keys and the JWKS. */
   tokens: TokenService;
   /** The revoked-session set (Redis copy of Postgres' record, rebuilt when Redis lost it). */
@@ -76,13 +67,20 @@ export interface BuildDepsOptions {
 }
 
 export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
-  const core = await connectServiceCore(env, { service: "consumer-auth", logger: opts.logger });
-  const { logger, metrics, subjects, pool, redis, relay } = core;
-  const { nc, js, jsm } = core.nats;
   // One pool for Prisma and the hot-path raw statements (issueSession's single-statement insert,
   // which uses unqualified table names: the pool sets search_path to the service schema).
   const db = createPgPool(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE);
-  const prisma = new PrismaClient({ adapter: new PrismaPg(db, { schema: env.DATABASE_SCHEMA }) });
+  const { nats, ...infra } = await connectInfra(env, {
+    service: "consumer-auth",
+    logger: opts.logger,
+    prisma: PrismaClient,
+    prismaPool: db,
+  }).catch(async (err: unknown) => {
+    await db.end().catch(() => {});
+    throw err;
+  });
+  const { logger, metrics, subjects, pool, redis, relay, prisma } = infra;
+  const { nc, js, jsm } = nats;
   // Commands issued in the same event-loop tick (the revocation EXISTS and rate-limit steps of
   // concurrent requests) go out in one write: far fewer syscalls under load, same semantics.
   redis.options.enableAutoPipelining = true;
@@ -113,27 +111,7 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   await requestGate.load();
   const pruner = createConsumerAuthPruner({ env, pool, logger, metrics });
   pruner.start();
-  return {
-    env,
-    logger,
-    metrics,
-    prisma,
-    db,
-    pool,
-    redis,
-    nc,
-    js,
-    jsm,
-    subjects,
-    keyVerifier,
-    relay,
-    tokens,
-    revocations,
-    otp,
-    requestGate,
-    pruner,
-    rateLimits,
-  };
+  return { ...infra, db, nc, js, jsm, keyVerifier, tokens, revocations, otp, requestGate, pruner, rateLimits };
 }
 
 /** Closes what buildDeps opened, in dependency order. */
@@ -141,7 +119,6 @@ export async function closeDeps(deps: AppDeps): Promise<void> {
   deps.tokens.stop();
   deps.keyVerifier.stop();
   await deps.pruner.stop();
-  await closeServiceCore({ relay: deps.relay, nats: { nc: deps.nc }, redis: deps.redis, pool: deps.pool });
-  await deps.prisma.$disconnect().catch(() => {});
+  await closeInfra({ ...deps, nats: { nc: deps.nc } });
   await deps.db.end().catch(() => {});
 }

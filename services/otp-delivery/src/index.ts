@@ -5,6 +5,6 @@ export { OtpRequestedConsumer } from "./events/otp-requested-consumer.js";
 export { maskDestination } from "./mask-destination.js";
 export { migrate, migrationsDir } from "./migrate.js";
 export { listDevOutbox, normalizeOutboxRecipient } from "./usecases/list-dev-outbox.js";
-export { type RunningService, startOtpDelivery } from "./service.js";
+export { type RunningService, startTestOtpDelivery } from "./testing.js";
 export { renderOtpEmail, renderOtpSms } from "./templates/otp-message.js";
 export { deliverOtp } from "./usecases/deliver-otp.js";

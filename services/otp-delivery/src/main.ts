@@ -1,7 +1,8 @@
-import { createLogger, installGracefulShutdown, loadEnvOrExit, redactConfig, serveMetrics } from "@authplane/service-kit";
+import { createLogger, loadEnvOrExit, redactConfig, runService } from "@authplane/service-kit";
+import { createApp } from "./app.js";
+import { buildDeps, startDelivery } from "./deps.js";
 import { Env } from "./env.js";
 import { migrate } from "./migrate.js";
-import { startOtpDelivery } from "./service.js";
 
 const env = loadEnvOrExit(Env);
 const logger = createLogger({ name: "otp-delivery", level: env.LOG_LEVEL });
@@ -9,14 +10,15 @@ logger.info({ config: redactConfig(env as unknown as Record<string, unknown>) },
 
 try {
   await migrate(env, (m) => logger.info(m));
-  const running = await startOtpDelivery(env, { logger });
-  const metricsServer = await serveMetrics({ metrics: running.deps.metrics, port: env.METRICS_PORT, host: env.HOST, logger });
-  installGracefulShutdown({
-    logger,
-    server: running.server,
-    closers: [...running.closers, { name: "metrics", close: () => metricsServer.close() }],
-    graceMs: env.SHUTDOWN_GRACE_MS,
-    delayMs: env.SHUTDOWN_DELAY_MS,
+  const deps = await buildDeps(env, { logger });
+  const { closers } = await startDelivery(deps);
+  await runService({
+    service: "otp-delivery",
+    env,
+    deps,
+    app: createApp(deps),
+    closers,
+    listenFields: { transport: env.DELIVERY_TRANSPORT },
   });
 } catch (err) {
   logger.fatal({ err: (err as Error).message }, "otp-delivery failed to start");

@@ -1,6 +1,6 @@
 import type { PgPool } from "@authplane/service-kit";
 import { createTestIsolation } from "@authplane/service-kit/testing";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { connectTestNats, fastDelivery, otpJob, publishJob, type TestNats, testPool, waitFor } from "./support/jobs.js";
 

@@ -2,7 +2,7 @@ import { ConfigError, createLogger, generateSealKeyPair, parseEnv, type PgPool }
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import { createApp } from "../src/app.js";
 import { Env } from "../src/env.js";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { connectTestNats, deliveries, fastDelivery, otpJob, publishJob, type TestNats, testPool, waitFor } from "./support/jobs.js";
 import { fetchChecked } from "./support/harness.js";

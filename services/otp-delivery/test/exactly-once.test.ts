@@ -1,6 +1,6 @@
 import { createLogger, DEV_OTP_SEAL_KEYS, importSealPrivateKey, type PgPool } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { DevTransport } from "../src/transports/dev-transport.js";
 import type { OtpMessage } from "../src/transports/transport.js";
 import { deliverOtp } from "../src/usecases/deliver-otp.js";

@@ -1,5 +1,5 @@
 import { fuzzEndpoints, createTestIsolation, isConsumerErrorBody } from "@authplane/service-kit/testing";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { fastDelivery } from "./support/jobs.js";
 import { fetchChecked } from "./support/harness.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { PgPool } from "@authplane/service-kit";
 import { createTestIsolation, eventually } from "@authplane/service-kit/testing";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { connectTestNats, deliveries, ensureOtpStream, fastDelivery, otpJob, publishJob, type TestNats, testPool } from "./support/jobs.js";
 

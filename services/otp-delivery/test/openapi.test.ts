@@ -1,7 +1,7 @@
 import { createLogger } from "@authplane/service-kit";
 import { createTestIsolation, expectRoutesMatchDocument, routeCoverage } from "@authplane/service-kit/testing";
 import { createApp, otpDeliveryOpenApi } from "../src/app.js";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { fastDelivery } from "./support/jobs.js";
 import { fetchChecked, validator } from "./support/harness.js";

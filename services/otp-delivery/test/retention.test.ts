@@ -2,7 +2,7 @@ import { createPgPool, type PgPool, parseEnv } from "@authplane/service-kit";
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import { Env } from "../src/env.js";
 import { createOtpDeliveryPruner } from "../src/retention.js";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import { testPool } from "./support/jobs.js";
 import { fetchChecked } from "./support/harness.js";

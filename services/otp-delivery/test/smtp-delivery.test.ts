@@ -3,7 +3,7 @@ import { EventType } from "@authplane/contracts";
 import { createLogger, generateSealKeyPair, type PgPool } from "@authplane/service-kit";
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import { SMTPServer } from "smtp-server";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import {
   collectEvents,

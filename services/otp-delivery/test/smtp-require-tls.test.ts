@@ -4,7 +4,7 @@ import { createLogger, generateSealKeyPair, type PgPool, parseEnv } from "@authp
 import { captureLogs, createTestIsolation } from "@authplane/service-kit/testing";
 import { SMTPServer } from "smtp-server";
 import { Env } from "../src/env.js";
-import type { RunningService } from "../src/service.js";
+import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
 import {
   collectEvents,

@@ -1,14 +1,4 @@
-import {
-  createHttpApp,
-  docsEndpoints,
-  lazyDocument,
-  mount,
-  noStore,
-  type OpenApiDocument,
-  openApiDocument,
-  operationalEndpoints,
-  trustProxySetting,
-} from "@authplane/service-kit";
+import { createServiceApp, mount, noStore, type OpenApiDocument, serviceOpenApi } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { wrappedErrorFormat } from "./routes/api.js";
@@ -27,7 +17,7 @@ const CLIENT_API_PATHS = clientApiEndpoints.map((e) => e.spec.path);
  * when it is mounted, so the document names exactly the routes the app has).
  */
 export function webauthnOpenApi(opts: { demo: boolean }): OpenApiDocument {
-  return openApiDocument(
+  return serviceOpenApi(
     {
       title: "authplane passkeys (webauthn-credential)",
       version: "1",
@@ -40,31 +30,26 @@ export function webauthnOpenApi(opts: { demo: boolean }): OpenApiDocument {
         { name: "Passkeys: server API", description: "Your backend, secret key (seed 003)." },
       ],
     },
-    [...clientApiEndpoints, ...serverApiEndpoints, ...(opts.demo ? demoEndpoints : []), ...operationalEndpoints, ...docsEndpoints],
+    [...clientApiEndpoints, ...serverApiEndpoints, ...(opts.demo ? demoEndpoints : [])],
   );
 }
 
 /** The HTTP app: client API (publishable key, CORS) and server API (secret key), both at the root. */
 export function createApp(deps: AppDeps): Express {
-  const { app, finish } = createHttpApp({
-    logger: deps.logger,
-    metrics: deps.metrics,
-    trustProxy: trustProxySetting(deps.env.TRUST_PROXY),
+  return createServiceApp({
+    deps,
     // A 400 for a hostile or unreadable body must be readable by the page too.
     beforeBody: [{ path: CLIENT_API_PATHS, handler: corsEcho }],
-    readiness: {
-      postgres: () => deps.pool.query("SELECT 1"),
-      redis: () => deps.redis.ping(),
-      nats: () => deps.nats.nc.flush(),
+    infra: { pool: deps.pool, redis: deps.redis, nc: deps.nats.nc },
+    document: () => webauthnOpenApi({ demo: deps.env.DEMO_ENABLED }),
+    errorFormat: wrappedErrorFormat,
+    routes(app) {
+      const wiring = { deps, authenticators: passkeyAuthenticators(deps), limits: passkeyLimits(deps) };
+      if (deps.env.DEMO_ENABLED) mount(app, demoEndpoints, wiring);
+      // Registration/authentication tokens (rtn_/atn_) and credentials: never cached.
+      app.use(noStore);
+      mount(app, clientApiEndpoints, wiring);
+      mount(app, serverApiEndpoints, wiring);
     },
   });
-  const document = lazyDocument(() => webauthnOpenApi({ demo: deps.env.DEMO_ENABLED }));
-  const wiring = { deps, authenticators: passkeyAuthenticators(deps), limits: passkeyLimits(deps) };
-  if (deps.env.DEMO_ENABLED) mount(app, demoEndpoints, wiring);
-  mount(app, docsEndpoints, { deps: { document }, authenticators: {}, limits: {} });
-  // Registration/authentication tokens (rtn_/atn_) and credentials: never cached.
-  app.use(noStore);
-  mount(app, clientApiEndpoints, wiring);
-  mount(app, serverApiEndpoints, wiring);
-  return finish(wrappedErrorFormat);
 }

@@ -1,42 +1,25 @@
-import type { Subjects } from "@authplane/contracts";
 import {
-  closeServiceCore,
-  connectServiceCore,
+  closeInfra,
+  connectInfra,
+  type Infra,
   KeyVerifier,
   keyCacheMetrics,
-  type Logger,
-  type Metrics,
-  type NatsHandles,
+  type LoggerOptions,
   passkeyCounterAnomalyMetric,
-  type OutboxRelay,
-  type PgPool,
-  type Redis,
-  pgPoolConfig,
 } from "@authplane/service-kit";
-import { PrismaPg } from "@prisma/adapter-pg";
-import type { LoggerOptions } from "@authplane/service-kit";
 import { ChallengeStore } from "./challenges.js";
 import type { Env } from "./env.js";
+import { PrismaClient } from "./generated/prisma/client.js";
 import { OneTimeTokens } from "./one-time-tokens.js";
 import { UsernameHasher } from "./usernames.js";
-import { PrismaClient } from "./generated/prisma/client.js";
 
 /**
  * Everything createApp and the use cases need (one bag: use cases take `(deps, input)`). Tests
- * build it with `buildDeps` (or `startWebauthnForTest`).
+ * build it with `buildDeps` (or `startWebauthnForTest`). The kit's `Infra` part: logger, metrics,
+ * prisma, the relay/readiness `pool`, redis, nats, subjects, the outbox `relay`.
  */
-export interface AppDeps {
-  env: Env;
-  logger: Logger;
-  metrics: Metrics;
-  prisma: PrismaClient;
-  /** Raw pool for the outbox relay and readiness. */
-  pool: PgPool;
-  redis: Redis;
-  nats: NatsHandles;
-  subjects: Subjects;
+export interface AppDeps extends Infra<Env, PrismaClient> {
   keys: Pick<KeyVerifier, "check">;
-  outbox: OutboxRelay;
   /** WebAuthn challenges in Redis. */
   challenges: ChallengeStore;
   /** rtn_/atn_ one-time tokens (and their tombstones) in Redis. */
@@ -51,33 +34,23 @@ export interface BuildDepsOptions {
 
 /** Connects Postgres, Redis and NATS and starts the key verifier and outbox relay. */
 export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
-  const core = await connectServiceCore(env, {
+  const infra = await connectInfra(env, {
     service: "webauthn-credential",
     logDestination: opts.logDestination,
     relayPoolSize: Math.max(2, Math.ceil(env.DATABASE_POOL_SIZE / 4)),
+    prisma: PrismaClient,
   });
-  const { logger, metrics, subjects, pool, redis, nats, relay: outbox } = core;
-  const prisma = new PrismaClient({
-    adapter: new PrismaPg(pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, env.DATABASE_POOL_SIZE), { schema: env.DATABASE_SCHEMA }),
-  });
+  const { logger, metrics, subjects, redis, nats } = infra;
   // Domain metrics on /metrics from the start (at 0).
   passkeyCounterAnomalyMetric(metrics.registry);
   keyCacheMetrics(metrics.registry);
   const keys = new KeyVerifier({ nc: nats.nc, subjects, logger, metrics });
   keys.start();
   await keys.ready();
-  outbox.start();
+  infra.relay.start();
   return {
-    env,
-    logger,
-    metrics,
-    prisma,
-    pool,
-    redis,
-    nats,
-    subjects,
+    ...infra,
     keys,
-    outbox,
     challenges: new ChallengeStore(redis, env.CHALLENGE_TTL_SECONDS),
     tokens: new OneTimeTokens(redis, env.TOKEN_TTL_SECONDS, env.TOKEN_TOMBSTONE_SECONDS),
     usernames: new UsernameHasher(env.USERNAME_HASH_SECRET),
@@ -87,6 +60,5 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
 /** Closes what buildDeps opened, in order. */
 export async function closeDeps(deps: AppDeps): Promise<void> {
   if (deps.keys instanceof KeyVerifier) deps.keys.stop();
-  await closeServiceCore({ relay: deps.outbox, nats: deps.nats, redis: deps.redis, pool: deps.pool });
-  await deps.prisma.$disconnect().catch(() => {});
+  await closeInfra(deps);
 }

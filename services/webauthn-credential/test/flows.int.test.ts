@@ -86,7 +86,7 @@ describe("registration and sign-in", () => {
     expect(row.organizationId).toBe(org.organization.id);
     expect(row.mode).toBe("test");
     expect(row.lastUsedAt).not.toBeNull();
-    await h.svc.deps.outbox.flush();
+    await h.svc.deps.relay.flush();
     const published = await h.svc.deps.prisma.outboxEvent.findMany({ where: { publishedAt: { not: null } } });
     const types = published.map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(["credentials.v1.created", "passkeys.v1.authenticated"]));
@@ -305,7 +305,7 @@ describe("credentials", () => {
     const on = await serverCall(h, keys.sk, "/credential/update", { credentialId: id, active: true });
     expect(on.body.result.isActive).toBe(true);
     expect((await signIn(h, keys.pk, auth)).status).toBe(200);
-    await h.svc.deps.outbox.flush();
+    await h.svc.deps.relay.flush();
     const evs = await h.svc.deps.prisma.outboxEvent.findMany({ orderBy: { createdAt: "asc" } });
     const mine = evs.filter((e) => (e.payload as { data: { credential?: { id: string } } }).data.credential?.id === id).map((e) => e.type);
     expect(mine).toEqual(["credentials.v1.created", "credentials.v1.updated", "credentials.v1.deactivated", "credentials.v1.updated"]);
@@ -385,7 +385,7 @@ describe("credentials", () => {
     const auth = new SoftAuthenticator();
     const id = await enroll(h, keys, auth, { id: "u-js", handle: "js" });
     expect((await signIn(h, keys.pk, auth)).status).toBe(200);
-    await h.svc.deps.outbox.flush();
+    await h.svc.deps.relay.flush();
     const { jsm } = h.svc.deps.nats;
     const last = async (type: string) => {
       const m = await jsm.streams.getMessage(h.iso.subjects.eventsStream, { last_by_subj: h.iso.subjects.event(type) });

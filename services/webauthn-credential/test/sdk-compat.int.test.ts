@@ -154,7 +154,7 @@ describe("usernames: case-insensitive, kept only as a keyed hash (item 4)", () =
     const verified = await phpSdk(listening.baseUrl, keys.sk).verifyAuthToken(atn);
     expect(verified.result.user).toEqual({ id: "grace-id" });
     const found = await nodeSdk(listening.baseUrl, keys.sk).call("/credential/find", { user: { username } });
-    await h.svc.deps.outbox.flush();
+    await h.svc.deps.relay.flush();
     const answers = JSON.stringify([created, verified, found]).toLowerCase();
     expect(answers).not.toContain("grace.hopper");
     const { rows } = await h.svc.deps.pool.query<{ t: string }>(

@@ -58,7 +58,7 @@ export async function attachRegistration(deps: AppDeps, input: ServerCaller & At
   for (let attempt = 1; ; attempt++) {
     try {
       const row = await store(deps, account, usernameHash, taken.value);
-      deps.outbox.kick();
+      deps.relay.kick();
       return toCredentialObject(row);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;

@@ -114,7 +114,7 @@ export async function finishAuthentication(
     if (updated.count !== 1) throw Errors.permission("This passkey was used concurrently or deactivated; try again.");
     await tx.outboxEvent.create({ data: outboxData(event) });
   });
-  deps.outbox.kick();
+  deps.relay.kick();
   return deps.tokens.issue("authentication", {
     organizationId: scope.organizationId,
     mode: scope.mode,

@@ -22,6 +22,6 @@ export async function updateCredential(deps: AppDeps, input: ServerCaller & Upda
     if (!input.active) await tx.outboxEvent.create({ data: outboxData(credentialEvent(EventType.credentialDeactivated, next)) });
     return next;
   });
-  deps.outbox.kick();
+  deps.relay.kick();
   return toCredentialObject(updated);
 }
