@@ -28,3 +28,4 @@ export * from "./endpoint.js";
 export * from "./openapi.js";
 export * from "./secrets.js";
 export * from "./service.js";
+export * from "./demo-page.js";

@@ -40,6 +40,14 @@ test("/demo/consumer redirects to the page, which loads the SDK bundle from /dem
   const script = await http.get("/demo/consumer/demo.js");
   expect(script.status).toBe(200);
   expect(script.text).toContain('from "/demo/consumer/sdk.js"');
+  // Its stylesheets: the kit's shared demo.css and the page's own page.css.
+  for (const sheet of ["demo.css", "page.css"]) {
+    expect(page.text).toContain(`<link rel="stylesheet" href="/demo/consumer/${sheet}" />`);
+    const css = await http.get(`/demo/consumer/${sheet}`);
+    expect(css.status).toBe(200);
+    expect(css.headers["content-type"]).toMatch(/^text\/css/);
+  }
+  expect((await http.get("/demo/consumer/demo.css")).text).toContain("font-family");
   const sdk = await http.get("/demo/consumer/sdk.js");
   expect(sdk.status).toBe(200);
   expect(sdk.headers["content-type"]).toMatch(/javascript/);

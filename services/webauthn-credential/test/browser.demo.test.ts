@@ -55,6 +55,11 @@ describe("page and SDK bundle", () => {
     expect(script.status).toBe(200);
     expect(script.headers["content-type"]).toMatch(/javascript/);
     expect(script.text).toContain('from "/demo/sdk.js"');
+    // Its stylesheet is the kit's shared demo.css.
+    expect(page.text).toContain('<link rel="stylesheet" href="/demo/demo.css" />');
+    const css = await http.get("/demo/demo.css");
+    expect(css.status).toBe(200);
+    expect(css.headers["content-type"]).toMatch(/^text\/css/);
   });
 
   test("/demo/sdk.js is the built ESM bundle of @authplane/passkeys-browser, sending X-SDK js/<package version>", async () => {

@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AppError, SENT, type Sent } from "@authplane/service-kit";
-import express, { type Request, type RequestHandler, type Response } from "express";
+import { demoPageFiles, sendSdkBundle } from "@authplane/service-kit";
+import type { RequestHandler } from "express";
 import { z } from "zod";
 import { publicApi } from "./api.js";
 
@@ -30,24 +29,11 @@ const demoCsp: RequestHandler = (_req, res, next) => {
   next();
 };
 
-const serveStatic = express.static(DEMO_DIR, { index: "index.html", redirect: true });
-
 /**
- * The page's files, served by Express's static server as if it were mounted at /demo/consumer (so
- * `/demo/consumer` redirects to `/demo/consumer/`); a file that is not there is the service's 404.
+ * The page's files (`/demo/consumer` redirects to `/demo/consumer/`; `demo.css` is the kit's shared one);
+ * a file that is not there is the service's 404.
  */
-function serveDemoFile(req: Request, res: Response): Promise<Sent> {
-  return new Promise((resolve, reject) => {
-    const original = req.url;
-    req.url = original.slice(DEMO.length) || "/";
-    res.once("finish", () => resolve(SENT));
-    res.once("close", () => resolve(SENT));
-    serveStatic(req, res, (err?: unknown) => {
-      req.url = original;
-      reject(err ?? new AppError(404, "not_found", "No such endpoint."));
-    });
-  });
-}
+const serveDemoFile = demoPageFiles(DEMO_DIR, DEMO);
 
 const demo = { auth: "none", tags: ["Demo"], before: [demoCsp] } as const;
 
@@ -78,19 +64,7 @@ export const demoEndpoints = [
       200: { description: "The bundle.", contentType: "text/javascript" },
       503: { description: "The bundle is not built.", contentType: "text/plain" },
     },
-    handler: (_deps, { res }) => {
-      const file = sdkBundlePath();
-      if (!existsSync(file)) {
-        res
-          .status(503)
-          .type("text/plain")
-          .send("The browser SDK bundle is not built: run `pnpm --filter @authplane/consumer-browser generate`.");
-        return SENT;
-      }
-      return new Promise<Sent>((resolve, reject) => {
-        res.sendFile(file, { headers: { "Cache-Control": "no-cache" } }, (err) => (err ? reject(err) : resolve(SENT)));
-      });
-    },
+    handler: (_deps, { res }) => sendSdkBundle(res, sdkBundlePath(), "run `pnpm --filter @authplane/consumer-browser generate`."),
   }),
   publicApi.endpoint({
     ...demo,

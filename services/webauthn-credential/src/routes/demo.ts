@@ -1,10 +1,9 @@
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AppError, SENT, type Sent } from "@authplane/service-kit";
+import { AppError, demoPageFiles, SENT, type Sent, sendSdkBundle } from "@authplane/service-kit";
 import { PasskeyError } from "@authplane/contracts";
-import express, { type Request, type Response } from "express";
+import type { Request, Response } from "express";
 import { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import { demoApi } from "./api.js";
@@ -60,27 +59,15 @@ async function callServerApi(deps: AppDeps, req: Request, res: Response, apiPath
   return SENT;
 }
 
-const serveStatic = express.static(DEMO_DIR, { index: "index.html", redirect: true });
-
 /**
- * The page's files, served by Express's static server as if it were mounted at /demo (so `/demo`
- * redirects to `/demo/`); a file that is not there is the service's 404.
+ * The page's files (`/demo` redirects to `/demo/`; `demo.css` is the kit's shared one); a file
+ * that is not there is the service's 404 — no-store, as before the conversion, when a miss fell
+ * through to the no-store API routes.
  */
-function serveDemoFile(req: Request, res: Response): Promise<Sent> {
-  return new Promise((resolve, reject) => {
-    const original = req.url;
-    req.url = original.slice("/demo".length) || "/";
-    res.once("finish", () => resolve(SENT));
-    res.once("close", () => resolve(SENT));
-    serveStatic(req, res, (err?: unknown) => {
-      req.url = original;
-      // As before the conversion: a miss fell through to the no-store API routes and their 404.
-      res.setHeader("Cache-Control", "no-store");
-      res.setHeader("Pragma", "no-cache");
-      reject(err ?? new AppError(404, "not_found", "No such endpoint."));
-    });
-  });
-}
+const serveDemoFile = demoPageFiles(DEMO_DIR, "/demo", (res) => {
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("Pragma", "no-cache");
+});
 
 /** A relayed server-API answer (wrapped `{result, errors}`), with the server API's status. */
 const Relayed = {
@@ -144,19 +131,7 @@ export const demoEndpoints = [
       200: { description: "The bundle.", contentType: "text/javascript" },
       503: { description: "The bundle is not built.", contentType: "text/plain" },
     },
-    handler: (_deps, { res }) => {
-      const file = sdkBundlePath();
-      if (!existsSync(file)) {
-        res
-          .status(503)
-          .type("text/plain")
-          .send("The browser SDK bundle is not built: run `pnpm --filter @authplane/passkeys-browser generate`.");
-        return SENT;
-      }
-      return new Promise<Sent>((resolve, reject) => {
-        res.sendFile(file, { headers: { "Cache-Control": "no-cache" } }, (err) => (err ? reject(err) : resolve(SENT)));
-      });
-    },
+    handler: (_deps, { res }) => sendSdkBundle(res, sdkBundlePath(), "run `pnpm --filter @authplane/passkeys-browser generate`."),
   }),
   demoApi.endpoint({
     ...demo,
