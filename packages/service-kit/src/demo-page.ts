@@ -47,3 +47,12 @@ export function sendSdkBundle(res: Response, file: string, buildHint: string): P
     res.sendFile(file, { headers: { "Cache-Control": "no-cache" } }, (err) => (err ? reject(err) : resolve(SENT)));
   });
 }
+
+/** The docs of a demo page's SDK bundle endpoint (its handler is `sendSdkBundle`). */
+export const SDK_BUNDLE_DOCS = {
+  summary: "The browser SDK bundle (ESM) the demo page imports",
+  responses: {
+    200: { description: "The bundle.", contentType: "text/javascript" },
+    503: { description: "The bundle is not built.", contentType: "text/plain" },
+  },
+} as const;

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { demoPageFiles, sendSdkBundle } from "@authplane/service-kit";
+import { demoPageFiles, SDK_BUNDLE_DOCS, sendSdkBundle } from "@authplane/service-kit";
 import type { RequestHandler } from "express";
 import { z } from "zod";
 import { publicApi } from "./api.js";
@@ -59,11 +59,7 @@ export const demoEndpoints = [
     ...demo,
     method: "get",
     path: `${DEMO}/sdk.js`,
-    summary: "The browser SDK bundle (ESM) the demo page imports",
-    responses: {
-      200: { description: "The bundle.", contentType: "text/javascript" },
-      503: { description: "The bundle is not built.", contentType: "text/plain" },
-    },
+    ...SDK_BUNDLE_DOCS,
     handler: (_deps, { res }) => sendSdkBundle(res, sdkBundlePath(), "run `pnpm --filter @authplane/consumer-browser generate`."),
   }),
   publicApi.endpoint({

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AppError, demoPageFiles, SENT, type Sent, sendSdkBundle } from "@authplane/service-kit";
+import { AppError, demoPageFiles, SENT, type Sent, SDK_BUNDLE_DOCS, sendSdkBundle } from "@authplane/service-kit";
 import { PasskeyError } from "@authplane/contracts";
 import type { Request, Response } from "express";
 import { z } from "zod";
@@ -126,11 +126,7 @@ export const demoEndpoints = [
     ...demo,
     method: "get",
     path: "/demo/sdk.js",
-    summary: "The browser SDK bundle (ESM) the demo page imports",
-    responses: {
-      200: { description: "The bundle.", contentType: "text/javascript" },
-      503: { description: "The bundle is not built.", contentType: "text/plain" },
-    },
+    ...SDK_BUNDLE_DOCS,
     handler: (_deps, { res }) => sendSdkBundle(res, sdkBundlePath(), "run `pnpm --filter @authplane/passkeys-browser generate`."),
   }),
   demoApi.endpoint({
