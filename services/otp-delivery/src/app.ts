@@ -7,7 +7,7 @@ import { devOutboxEndpoints } from "./routes/dev-outbox.js";
 export type { AppDeps } from "./deps.js";
 
 /** The dev outbox is served only with the dev transport outside production. */
-export function devOutboxEnabled(env: Pick<Env, "DELIVERY_TRANSPORT" | "NODE_ENV">): boolean {
+function devOutboxEnabled(env: Pick<Env, "DELIVERY_TRANSPORT" | "NODE_ENV">): boolean {
   return env.DELIVERY_TRANSPORT === "dev" && env.NODE_ENV !== "production";
 }
 
