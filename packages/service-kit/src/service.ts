@@ -5,7 +5,7 @@ import type { Express, RequestHandler } from "express";
 import { closeServiceCore, connectServiceCore, type ServiceCore, type ServiceCoreOptions } from "./core.js";
 import { trustProxySetting } from "./env.js";
 import { consumerErrorFormat, type ErrorFormat } from "./errors.js";
-import { createHttpApp, operationalEndpoints, type ReadinessCheck } from "./http.js";
+import { createHttpApp, operationalEndpoints, type ReadinessCheck, withTimeout } from "./http.js";
 import { installGracefulShutdown } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -55,7 +55,14 @@ export async function connectInfra<E extends InfraEnv & Parameters<typeof connec
   const adapter = new PrismaPg(typeof pool === "number" ? pgPoolConfig(env.DATABASE_URL, env.DATABASE_SCHEMA, pool) : pool, {
     schema: env.DATABASE_SCHEMA,
   });
-  return { ...core, env, prisma: new opts.prisma({ adapter }) };
+  const prisma = new opts.prisma({ adapter });
+  // Warm Prisma before the first request: its first query loads the query compiler and opens a
+  // connection, which on a busy machine outlasted an interactive transaction's 2 s maxWait and
+  // turned a service's very first write into a 503. Best effort: a database that is not there yet
+  // is the readiness check's business, not a reason to refuse to start.
+  const warm = async () => (prisma as unknown as { $queryRawUnsafe(sql: string): Promise<unknown> }).$queryRawUnsafe("SELECT 1");
+  await withTimeout(warm(), 10_000).catch((err: unknown) => core.logger.warn({ err: (err as Error).message }, "prisma warm-up failed"));
+  return { ...core, env, prisma };
 }
 
 /** Closes what connectInfra opened (after the service stopped its own parts): relay, NATS, Redis, pool, Prisma. */
