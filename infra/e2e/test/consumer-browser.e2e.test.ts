@@ -12,6 +12,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { eventually } from "@authplane/service-kit/testing";
 // The development gateway of `npm start` (test-only import; it has no dependencies).
 import { createGateway } from "../../gateway/src/main.js";
 import { createOrganization, type OrganizationKeys, type Stack, startStack } from "../src/stack.mjs";
@@ -128,6 +129,8 @@ function expectOk(outcome: { kind: string; text: string }): void {
 async function walk(origin: string, apiBase: string): Promise<void> {
   const context = await browser.newContext();
   const refreshPosts: string[] = [];
+  /** The refresh token each answered `POST /refresh` handed out, in order. */
+  const issuedRefreshTokens: string[] = [];
   const apiRequests: Array<{ method: string; path: string; target: string; origin: string | undefined; headers: Record<string, string> }> =
     [];
   const pendingHeaders: Array<Promise<void>> = [];
@@ -152,6 +155,16 @@ async function walk(origin: string, apiBase: string): Promise<void> {
       ),
     );
     if (req.method() === "POST" && url.pathname === "/api/v1/auth/refresh") refreshPosts.push(url.origin);
+  });
+  context.on("response", (res) => {
+    const url = new URL(res.url());
+    if (res.request().method() !== "POST" || url.pathname !== "/api/v1/auth/refresh" || res.status() !== 200) return;
+    res.json().then(
+      (body: { refreshToken?: string }) => {
+        if (body.refreshToken) issuedRefreshTokens.push(body.refreshToken);
+      },
+      () => {},
+    );
   });
   try {
     const tab1 = await openTab(context, origin, apiBase);
@@ -231,8 +244,16 @@ async function walk(origin: string, apiBase: string): Promise<void> {
       expect(await t.page.locator("#status").getAttribute("data-kind")).toBe("ok");
       expect(await t.page.locator("#status").getAttribute("data-step")).toBe("refresh");
     }
-    expect(refreshPosts).toHaveLength(2); // the first single-tab refresh + ONE for both tabs
+    // ONE rotation for both tabs: the second tab took the first one's new pair under the lock.
+    // Chromium hands localStorage writes to another tab's process asynchronously, so now and then
+    // the second tab, once it holds the lock, still reads the old token and presents it again;
+    // the API's reuse grace then answers with the SAME new pair (no second rotation, no
+    // revocation). What a user would notice is the pair, so that is what is counted.
+    expect(refreshPosts.length).toBeGreaterThanOrEqual(2);
+    expect(refreshPosts.length).toBeLessThanOrEqual(3);
     const [s1, s2] = await Promise.all([tab1.stored(), tab2.stored()]);
+    await eventually(() => issuedRefreshTokens.length === refreshPosts.length);
+    expect(new Set(issuedRefreshTokens.slice(1))).toEqual(new Set([s1?.refreshToken]));
     expect(s1?.refreshToken).toBe(s2?.refreshToken);
     expect(s1?.refreshToken).not.toBe(afterOne?.refreshToken);
     // Both tabs' sessions still work (nothing was revoked), in the browser and as the API sees it.
