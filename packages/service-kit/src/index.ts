@@ -26,6 +26,7 @@ export * from "./request-context.js";
 export * from "./tracing.js";
 export * from "./endpoint.js";
 export * from "./openapi.js";
+export * from "./operator.js";
 export * from "./secrets.js";
 export * from "./service.js";
 export * from "./demo-page.js";

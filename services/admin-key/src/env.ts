@@ -1,8 +1,5 @@
-import { BaseEnv } from "@authplane/service-kit";
+import { BaseEnv, operatorTokenEnv, refineOperatorToken, withOperatorToken } from "@authplane/service-kit";
 import { z } from "zod";
-
-/** Development default of OPERATOR_TOKEN; refused in production. */
-const DEV_OPERATOR_TOKEN = "dev-operator-token";
 
 export const Env = BaseEnv.extend({
   /** HTTP port (dev: 4002). */
@@ -11,26 +8,15 @@ export const Env = BaseEnv.extend({
   DATABASE_SCHEMA: z.string().default("admin_key"),
   /** Prefix of this service's Redis keys: services sharing one Redis never share a key (e.g. rate-limit buckets). */
   REDIS_PREFIX: z.string().default("admin-key:"),
-  /**
-   * Bearer token of the operator API (create/list organizations). Required in production, at
-   * least 32 characters; outside production it defaults to `dev-operator-token`.
-   */
-  OPERATOR_TOKEN: z.string().optional(),
+  /** Bearer token of the operator API (create/list organizations); see service-kit's operator.ts. */
+  ...operatorTokenEnv,
   /** Admin/operator API requests allowed per client IP per minute. */
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   /** Admin API requests allowed per secret key (and for the operator token) per minute. */
   RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(600),
 })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === "production" && (env.OPERATOR_TOKEN === undefined || env.OPERATOR_TOKEN.length < 32)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["OPERATOR_TOKEN"],
-        message: "must be set to a random string of at least 32 characters in production",
-      });
-    }
-  })
-  .transform((env) => ({ ...env, OPERATOR_TOKEN: env.OPERATOR_TOKEN ?? DEV_OPERATOR_TOKEN }));
+  .superRefine(refineOperatorToken)
+  .transform(withOperatorToken);
 export type Env = z.infer<typeof Env>;
 
 /** What the CLI needs: the database only (it never serves HTTP, so no operator token). */

@@ -1,4 +1,4 @@
-import { type Authenticators, bearerToken, clientIpGroup, type LimitImpl, RateLimit, safeEqual } from "@authplane/service-kit";
+import { type Authenticators, bearerToken, clientIpGroup, hasOperatorToken, type LimitImpl, RateLimit } from "@authplane/service-kit";
 import type { Request } from "express";
 import type { AppDeps } from "../deps.js";
 import { Errors } from "../errors.js";
@@ -28,8 +28,7 @@ export function adminAuthenticators(deps: AppDeps): Authenticators<AdminApiShape
       return { scope: { organizationId: verified.reply.organizationId, mode: verified.reply.mode }, keyId: verified.key.id };
     },
     operatorToken: async (req) => {
-      const token = bearerToken(req.headers.authorization);
-      if (!token || !safeEqual(token, deps.env.OPERATOR_TOKEN)) throw Errors.authenticationRequired();
+      if (!hasOperatorToken(req, deps.env.OPERATOR_TOKEN)) throw Errors.authenticationRequired();
       await perCaller.consume("operator");
       return { operator: true };
     },
