@@ -55,6 +55,12 @@ export interface AuthDoc<Code extends string = string> {
   /** Name of the scheme in `components.securitySchemes` (unique across the merged document). */
   schemeName: string;
   scheme: SecurityScheme;
+  /**
+   * Other schemes the same authenticator accepts instead (e.g. an admin endpoint taking the
+   * operator token OR the organization's secret key): the document lists each as an alternative
+   * security requirement of the operation.
+   */
+  alternatives?: readonly { schemeName: string; scheme: SecurityScheme }[];
   errors: ErrorsByStatus<Code>;
 }
 

@@ -131,7 +131,7 @@ function operationOf(endpoint: Endpoint<ApiShape>): OpenApiOperation {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     ...(tags.length ? { tags } : {}),
-    security: auth ? [{ [auth.schemeName]: [] }] : [],
+    security: auth ? [auth, ...(auth.alternatives ?? [])].map((a) => ({ [a.schemeName]: [] })) : [],
     ...(parameters.length ? { parameters } : {}),
     ...(spec.body
       ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchemaOf(spec.body, "input") } } } }
@@ -175,8 +175,8 @@ export function openApiDocument(info: OpenApiInfo, endpoints: readonly AnyEndpoi
     if (item[spec.method]) throw new Error(`openapi: ${spec.method.toUpperCase()} ${path} is declared twice`);
     item[spec.method] = operationOf(endpoint);
     if (spec.auth !== "none") {
-      const auth = (endpoint.api.auth as Record<string, { schemeName: string; scheme: SecurityScheme }>)[spec.auth];
-      if (auth) addSecurityScheme(doc, auth.schemeName, auth.scheme);
+      const auth = (endpoint.api.auth as Record<string, AuthDoc | undefined>)[spec.auth];
+      for (const a of auth ? [auth, ...(auth.alternatives ?? [])] : []) addSecurityScheme(doc, a.schemeName, a.scheme);
     }
   }
   return doc;

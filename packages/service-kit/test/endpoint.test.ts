@@ -133,6 +133,21 @@ describe("OpenAPI document", () => {
     expect(doc.paths["/widgets"]?.get?.parameters?.[0]).toMatchObject({ name: "limit", in: "query", required: false });
   });
 
+  test("an auth kind with alternatives: each scheme is an alternative security requirement, all registered", () => {
+    const alt = defineApi<Shape>({
+      ...api.config,
+      auth: {
+        secretKey: {
+          ...api.config.auth.secretKey,
+          alternatives: [{ schemeName: "testOperatorToken", scheme: { type: "http", scheme: "bearer", description: "operator" } }],
+        },
+      },
+    });
+    const d = openApiDocument({ title: "Alt", version: "1" }, [alt.endpoint({ ...endpoints[0]!.spec, auth: "secretKey" } as never)]);
+    expect(d.paths["/widgets/{id}"]?.post?.security).toEqual([{ testSecretKey: [] }, { testOperatorToken: [] }]);
+    expect(Object.keys(d.components.securitySchemes).sort()).toEqual(["testOperatorToken", "testSecretKey"]);
+  });
+
   test("the route-coverage check passes for the app and names what differs otherwise", () => {
     expectRoutesMatchDocument(app, doc);
     const partial = build({ skipList: true });
