@@ -41,7 +41,7 @@ import { execFileSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { createOrganization, root, startStack } from "@authplane/e2e/stack";
+import { createOrganization, root, startStack, UNLIMITED_RATE_LIMITS } from "@authplane/e2e/stack";
 import { importJWK, jwtVerify, SignJWT } from "jose";
 import { fmt, mean, memoryMb, run } from "./lib/measure.mjs";
 import { nginxEdge } from "./lib/nginx.mjs";
@@ -98,18 +98,6 @@ const load = () =>
 
 // --- the stack -------------------------------------------------------------------------------------
 
-const limits = {
-  RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
-  RATE_LIMIT_GATEWAY_IP_PER_MINUTE: UNLIMITED,
-  RATE_LIMIT_KEY_PER_MINUTE: UNLIMITED,
-  RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: UNLIMITED,
-  RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: UNLIMITED,
-};
-const otpLimits = {
-  OTP_IP_REQUESTS_PER_HOUR: UNLIMITED,
-  OTP_IP_VERIFIES_PER_HOUR: UNLIMITED,
-  OTP_MAX_SENDS_PER_HOUR: UNLIMITED,
-};
 const wantPasskey = selected("passkey-verify");
 const services = ["admin-key", "consumer-auth", "otp-delivery", ...(wantPasskey ? ["webauthn-credential"] : [])];
 log(`▶ ${new Date().toISOString()} — commit ${commit()} — load average ${load()}`);
@@ -127,21 +115,15 @@ const stack = await startStack({
       .map((svc) => [svc, ["--cpu-prof", `--cpu-prof-dir=${path.resolve("bench-profiles")}`, `--cpu-prof-name=${svc}-\${pid}.cpuprofile`]]),
   ),
   env: {
-    "admin-key": limits,
-    "consumer-auth": { ...limits, ...otpLimits, ...JSON.parse(process.env.BENCH_CONSUMER_AUTH_ENV ?? "{}") },
+    "admin-key": UNLIMITED_RATE_LIMITS,
+    "consumer-auth": { ...UNLIMITED_RATE_LIMITS, ...JSON.parse(process.env.BENCH_CONSUMER_AUTH_ENV ?? "{}") },
     // Codes must stay in the dev outbox until the verify runs read them: no pruning during the run.
     "otp-delivery": {
       RETENTION_INTERVAL_SECONDS: "0",
       DEV_OUTBOX_MAX_MESSAGES: UNLIMITED,
       ...JSON.parse(process.env.BENCH_OTP_DELIVERY_ENV ?? "{}"),
     },
-    "webauthn-credential": {
-      RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_KEY_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_SERVER_IP_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: UNLIMITED,
-      RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: UNLIMITED,
-    },
+    "webauthn-credential": UNLIMITED_RATE_LIMITS,
   },
 });
 let peer = null;

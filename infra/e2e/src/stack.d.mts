@@ -4,6 +4,7 @@ import type { TestIsolation } from "@authplane/service-kit/testing";
 export declare const root: string;
 export declare function freePort(): Promise<number>;
 export declare const TRACING_PRELOAD: string;
+export declare const UNLIMITED_RATE_LIMITS: Readonly<Record<string, string>>;
 /** Free ports from `base` upwards (any free port when `base` is 0). */
 export declare function portsFrom(base: number): () => Promise<number>;
 

@@ -53,6 +53,27 @@ export function portsFrom(base) {
   };
 }
 
+/**
+ * Every per-minute/per-hour rate limit of every service lifted (env values for `startStack`'s
+ * `env`; a service ignores the variables it does not have): for benchmarks and load tests that
+ * must measure the hot paths, not the limiter's 429s.
+ */
+export const UNLIMITED_RATE_LIMITS = Object.freeze(
+  Object.fromEntries(
+    [
+      "RATE_LIMIT_IP_PER_MINUTE",
+      "RATE_LIMIT_GATEWAY_IP_PER_MINUTE",
+      "RATE_LIMIT_KEY_PER_MINUTE",
+      "RATE_LIMIT_SERVER_IP_PER_MINUTE",
+      "RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE",
+      "RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE",
+      "OTP_IP_REQUESTS_PER_HOUR",
+      "OTP_IP_VERIFIES_PER_HOUR",
+      "OTP_MAX_SENDS_PER_HOUR",
+    ].map((name) => [name, "1000000000"]),
+  ),
+);
+
 /** The service kit's tracing preload (`node --import …`; see packages/service-kit/src/tracing-preload.ts). */
 export const TRACING_PRELOAD = path.join(root, "packages/service-kit/dist/tracing-preload.js");
 

@@ -20,7 +20,7 @@ import { randomBytes } from "node:crypto";
 import { AUTHPLANE_SERVICES, type AuthplaneService, connectJetStream, type NatsHandles, natsSecretVariable } from "@authplane/service-kit";
 import { type NatsCluster, startNatsCluster } from "../src/nats-cluster.mjs";
 import { PgClient, type PgClientLike } from "../src/pg.mjs";
-import { createOrganization, portsFrom, type Stack, startStack } from "../src/stack.mjs";
+import { createOrganization, portsFrom, type Stack, startStack, UNLIMITED_RATE_LIMITS } from "../src/stack.mjs";
 
 /** A request unanswered after this is a hang (status 0). Generous (two shared cores, ~15 processes), and under the gateway's 30 s upstream timeout. */
 const HANG_MS = 28_000;
@@ -32,7 +32,6 @@ const HANG_MS = 28_000;
 const RATE_PER_SECOND = Number(process.env.CLUSTER_E2E_RATE ?? 12);
 const LOAD_BEFORE_KILL_MS = 6_000;
 const LOAD_AFTER_KILL_MS = 12_000;
-const UNLIMITED = "1000000000";
 
 // nats-server parses a `$VARIABLE`'s value like a config value: one starting with a digit or `-`
 // can be read as a number and stop the server. Starting with a letter, it is always a string.
@@ -187,14 +186,6 @@ beforeAll(async () => {
     NATS_SUBJECT_PREFIX: "",
     NATS_STREAM_SUFFIX: "",
   });
-  const limits = {
-    RATE_LIMIT_IP_PER_MINUTE: UNLIMITED,
-    RATE_LIMIT_GATEWAY_IP_PER_MINUTE: UNLIMITED,
-    RATE_LIMIT_KEY_PER_MINUTE: UNLIMITED,
-    RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: UNLIMITED,
-    RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: UNLIMITED,
-    OTP_IP_REQUESTS_PER_HOUR: UNLIMITED,
-  };
   stack = await startStack({
     services: ["admin-key", "consumer-auth", "otp-delivery", "webauthn-credential"],
     instances: 2,
@@ -203,8 +194,8 @@ beforeAll(async () => {
     keepOutput: true,
     readyTimeoutMs: 90_000,
     env: {
-      "admin-key": { ...serviceEnv("admin-key"), ...limits },
-      "consumer-auth": { ...serviceEnv("consumer-auth"), ...limits },
+      "admin-key": { ...serviceEnv("admin-key"), ...UNLIMITED_RATE_LIMITS },
+      "consumer-auth": { ...serviceEnv("consumer-auth"), ...UNLIMITED_RATE_LIMITS },
       "otp-delivery": {
         ...serviceEnv("otp-delivery"),
         DELIVERY_TRANSPORT: "dev",

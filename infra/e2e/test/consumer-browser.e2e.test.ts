@@ -7,26 +7,14 @@
  * origin, then with the page on a SECOND origin (another gateway on another port and host name),
  * where every call is cross-origin and CORS applies.
  */
-import { existsSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { eventually } from "@authplane/service-kit/testing";
+import { chromiumLaunchOptions, eventually } from "@authplane/service-kit/testing";
 // The development gateway of `npm start` (test-only import; it has no dependencies).
 import { createGateway } from "../../gateway/src/main.js";
 import { createOrganization, type OrganizationKeys, type Stack, startStack } from "../src/stack.mjs";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 jest.setTimeout(180_000);
 
@@ -40,9 +28,6 @@ let keys: OrganizationKeys;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: this end-to-end test needs Debian's Chromium (apt-get install -y chromium).`);
-  }
   stack = await startStack({ services: ["admin-key", "consumer-auth", "otp-delivery"], gateway: true });
   apiOrigin = stack.gatewayUrl;
   const created = await createOrganization(stack.urls["admin-key"] ?? "", stack.operatorToken, "Consumer SDK E2E");
@@ -58,7 +43,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => secondGateway.listen(0, "127.0.0.1", resolve));
   pageOrigin = `http://localhost:${(secondGateway.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
 });
 
 afterAll(async () => {

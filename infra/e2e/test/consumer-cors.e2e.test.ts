@@ -6,22 +6,12 @@
  * (of the key's mode, set through the operator API) get answers the page can read; credentials
  * mode is never allowed.
  */
-import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
+import { chromiumLaunchOptions } from "@authplane/service-kit/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createOrganization, type OrganizationKeys, type Stack, startStack } from "../src/stack.mjs";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-sync",
-];
 
 jest.setTimeout(180_000);
 
@@ -45,7 +35,6 @@ async function servePage(): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: this end-to-end test needs Debian's Chromium.`);
   stack = await startStack({ services: ["admin-key", "consumer-auth"], gateway: true });
   apiOrigin = stack.gatewayUrl;
   const created = await createOrganization(stack.urls["admin-key"] ?? "", stack.operatorToken, "CORS E2E");
@@ -58,7 +47,7 @@ beforeAll(async () => {
     body: JSON.stringify({ allowedOrigins: [allowedOrigin] }),
   });
   expect(patched.status).toBe(200);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
 });
 
 afterAll(async () => {

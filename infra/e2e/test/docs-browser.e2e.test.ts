@@ -7,24 +7,15 @@
  * kept as a test artifact: infra/e2e/artifacts/docs.png, and the first screen as docs-viewport.png
  * (gitignored).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
+import { chromiumLaunchOptions } from "@authplane/service-kit/testing";
 import { type Browser, chromium } from "playwright-core";
 // The development gateway's routing table (test-only import).
 import { serviceOf } from "../../gateway/src/main.js";
 import { root, type Stack, startStack } from "../src/stack.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ARTIFACTS = path.join(root, "infra/e2e/artifacts");
 const SERVICES = ["admin-key", "consumer-auth", "otp-delivery", "webauthn-credential"] as const;
 const GATEWAY_NAME: Record<string, string> = {
@@ -45,11 +36,8 @@ interface Doc {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: this end-to-end test needs Debian's Chromium (apt-get install -y chromium).`);
-  }
   stack = await startStack({ services: [...SERVICES], gateway: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
 });
 
 afterAll(async () => {

@@ -3,27 +3,16 @@
  * virtual authenticator drives the demo page, which uses the browser SDK bundle against the
  * client API and the demo backend against the server API, all on one real HTTP listener.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AdminKeyTestHandle, startAdminKeyForTest } from "@authplane/admin-key/testing";
-import { createTestIsolation } from "@authplane/service-kit/testing";
+import { chromiumLaunchOptions, createTestIsolation } from "@authplane/service-kit/testing";
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
 import { type Browser, type CDPSession, chromium, type Page } from "playwright-core";
 // The development gateway of `npm start` (test-only import; it has no dependencies).
 import { createGateway } from "../../../infra/gateway/src/main.js";
 import { startWebauthnForTest } from "../src/testing.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 jest.setTimeout(90_000);
 
@@ -49,12 +38,6 @@ let authenticatorId: string;
 const sdkRequests: Array<{ path: string; headers: Record<string, string>; target: string }> = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: this end-to-end test needs Debian's Chromium (apt-get install -y chromium). ` +
-        "`npm test` installs it when run as root.",
-    );
-  }
   // Listen first: the organization's allowed origin must name the port.
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -76,7 +59,7 @@ beforeAll(async () => {
   });
   server.on("request", svc.app);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
   const context = await browser.newContext();
   page = await context.newPage();
   page.on("request", (req) => {

@@ -139,3 +139,4 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
 }
 export * from "./hostile.js";
 export * from "./openapi.js";
+export * from "./browser.js";
