@@ -1,23 +1,22 @@
 import { ApiKeyPattern, CreateOrganizationResponse, EventType } from "@authplane/contracts";
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { request } from "./support/harness.js";
-import { type AdminKeyTestHandle, type CreatedOrganization, startAdminKeyForTest } from "../src/testing.js";
+import type { AdminKeyTestHandle, CreatedOrganization } from "../src/testing.js";
+import { useAdminKey } from "./support/fixture.js";
 
 const iso = createTestIsolation();
 let admin: AdminKeyTestHandle;
 let nc: NatsConnection;
-
-beforeAll(async () => {
-  admin = await startAdminKeyForTest(iso);
-  nc = await connect({ servers: iso.natsUrl });
-});
-afterAll(async () => {
-  await nc?.close();
-  await admin?.stop();
-  await iso.cleanup();
-});
+useAdminKey(
+  iso,
+  (h) => {
+    admin = h.admin;
+    nc = h.nc as NatsConnection;
+  },
+  { nats: true },
+);
 
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 const op = () => bearer(admin.operatorToken);

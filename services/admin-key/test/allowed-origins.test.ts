@@ -2,7 +2,8 @@ import { EventType, KeyVerifyReply } from "@authplane/contracts";
 import { createTestIsolation, eventually } from "@authplane/service-kit/testing";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { request } from "./support/harness.js";
-import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
+import type { AdminKeyTestHandle } from "../src/testing.js";
+import { useAdminKey } from "./support/fixture.js";
 
 /**
  * The consumer API's allowed browser origins (CORS), per organization and mode: set by the
@@ -12,16 +13,14 @@ import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js
 const iso = createTestIsolation();
 let admin: AdminKeyTestHandle;
 let nc: NatsConnection;
-
-beforeAll(async () => {
-  admin = await startAdminKeyForTest(iso);
-  nc = await connect({ servers: iso.natsUrl });
-});
-afterAll(async () => {
-  await nc?.close();
-  await admin?.stop();
-  await iso.cleanup();
-});
+useAdminKey(
+  iso,
+  (h) => {
+    admin = h.admin;
+    nc = h.nc as NatsConnection;
+  },
+  { nats: true },
+);
 
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 const op = () => bearer(admin.operatorToken);

@@ -1,6 +1,7 @@
 import { createTestIsolation, expectRoutesMatchDocument } from "@authplane/service-kit/testing";
 import { adminKeyOpenApi } from "../src/app.js";
-import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
+import type { AdminKeyTestHandle } from "../src/testing.js";
+import { useAdminKey } from "./support/fixture.js";
 import { request, validator } from "./support/harness.js";
 
 // Issue 11 item 4: the document is generated from the endpoint declarations, names exactly the
@@ -8,13 +9,8 @@ import { request, validator } from "./support/harness.js";
 
 const iso = createTestIsolation();
 let admin: AdminKeyTestHandle;
-
-beforeAll(async () => {
-  admin = await startAdminKeyForTest(iso);
-});
-afterAll(async () => {
-  await admin?.stop();
-  await iso.cleanup();
+useAdminKey(iso, (h) => {
+  admin = h.admin;
 });
 
 const API_ROUTES = [

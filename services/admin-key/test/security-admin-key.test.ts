@@ -1,16 +1,13 @@
 import { createTestIsolation } from "@authplane/service-kit/testing";
 import { request } from "./support/harness.js";
-import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
+import type { AdminKeyTestHandle } from "../src/testing.js";
+import { useAdminKey } from "./support/fixture.js";
 
 /** Attacker-side checks of the admin API (security review). */
 const iso = createTestIsolation();
 let admin: AdminKeyTestHandle;
-beforeAll(async () => {
-  admin = await startAdminKeyForTest(iso);
-});
-afterAll(async () => {
-  await admin?.stop();
-  await iso.cleanup();
+useAdminKey(iso, (h) => {
+  admin = h.admin;
 });
 
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });

@@ -2,23 +2,22 @@ import { ApiKeyPattern, EventType, OrgGetReply } from "@authplane/contracts";
 import { createLogger, KeyVerifier } from "@authplane/service-kit";
 import { createTestIsolation, eventually } from "@authplane/service-kit/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { AdminKeyTestHandle } from "../src/testing.js";
+import { useAdminKey } from "./support/fixture.js";
 
 const iso = createTestIsolation();
 let admin: AdminKeyTestHandle;
 let nc: NatsConnection;
 const logger = createLogger({ name: "test", level: "silent" });
-
-beforeAll(async () => {
-  admin = await startAdminKeyForTest(iso);
-  nc = await connect({ servers: iso.natsUrl });
-});
-afterAll(async () => {
-  await nc?.close();
-  await admin?.stop();
-  await iso.cleanup();
-});
+useAdminKey(
+  iso,
+  (h) => {
+    admin = h.admin;
+    nc = h.nc as NatsConnection;
+  },
+  { nats: true },
+);
 
 describe("startAdminKeyForTest (the surface other services use)", () => {
   it("creates an organization with four keys that verify over keys.v1.verify with settings", async () => {

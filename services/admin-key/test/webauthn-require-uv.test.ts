@@ -1,23 +1,22 @@
 import { KeyVerifyReply } from "@authplane/contracts";
 import { createTestIsolation } from "@authplane/service-kit/testing";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { request } from "./support/harness.js";
-import { type AdminKeyTestHandle, startAdminKeyForTest } from "../src/testing.js";
+import type { AdminKeyTestHandle } from "../src/testing.js";
+import { useAdminKey } from "./support/fixture.js";
 
 /** Issue 8 item 8: `settings.webauthn.requireUserVerification`, per organization and mode. */
 const iso = createTestIsolation();
 let admin: AdminKeyTestHandle;
 let nc: NatsConnection;
-
-beforeAll(async () => {
-  admin = await startAdminKeyForTest(iso);
-  nc = await connect({ servers: iso.natsUrl });
-});
-afterAll(async () => {
-  await nc?.close();
-  await admin?.stop();
-  await iso.cleanup();
-});
+useAdminKey(
+  iso,
+  (h) => {
+    admin = h.admin;
+    nc = h.nc as NatsConnection;
+  },
+  { nats: true },
+);
 
 const SETTINGS = "/api/v1/organizations/current/settings";
 const SHOP = { rpId: "shop.example", rpName: "Shop", origins: ["https://shop.example"] };
