@@ -11,7 +11,6 @@ import {
 import { newEvent, refreshReuseMetric, ulid } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
-import { outboxData } from "../events/outbox.js";
 import { hashRefreshToken, newRefreshToken } from "./issue-session.js";
 import { revokeSession } from "./revoke-session.js";
 
@@ -51,7 +50,59 @@ function sessionEndsAt(createdAt: Date, settings: Pick<OrganizationSettings, "se
   return new Date(createdAt.getTime() + settings.sessionLifetimeSeconds * 1000);
 }
 
-type Rotation = { kind: "rotated"; pair: RefreshResponse } | { kind: "revoked" } | { kind: "spent" };
+/** The presented token and its session, read in one round trip (`deps.db`, named prepared statement). */
+const READ_TOKEN = {
+  name: "consumer_auth_refresh_read",
+  text: `SELECT rt.id, rt.expires_at, rt.used_at, rt.revoked_at, s.id AS session_id, s.organization_id, s.mode,
+      s.consumer_id, s.created_at AS session_created_at, s.revoked_at AS session_revoked_at
+    FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+    WHERE rt.token_hash = $1`,
+};
+interface TokenRow {
+  id: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+  session_id: string;
+  organization_id: string;
+  mode: string;
+  consumer_id: string;
+  session_created_at: Date;
+  session_revoked_at: Date | null;
+}
+
+/**
+ * The rotation in ONE statement (data-modifying CTEs run in one implicit transaction, one round
+ * trip): lock the session row (`s`, FOR UPDATE), claim the token (only one request can flip
+ * used_at from NULL; the successor pair is stored sealed with it), insert the successor, update
+ * the session, write the outbox event. Lock order as before: the claim joins `s`, so the token row
+ * is locked (updated) only after the session row, the order logout, theft revocation and guest
+ * upgrade use. A claim racing another one waits for it and re-checks `used_at IS NULL` against the
+ * committed row (READ COMMITTED), so exactly one wins. `live` is NULL when the session is gone.
+ */
+const ROTATE = {
+  name: "consumer_auth_refresh_rotate",
+  text: `WITH s AS (
+      SELECT id, revoked_at FROM sessions WHERE id = $1 FOR UPDATE),
+    claim AS (
+      UPDATE refresh_tokens rt SET used_at = $3::timestamptz, successor_sealed = $4
+      FROM s
+      WHERE rt.id = $2 AND rt.used_at IS NULL AND rt.revoked_at IS NULL AND s.revoked_at IS NULL
+      RETURNING rt.id),
+    successor AS (
+      INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id, expires_at)
+      SELECT $5, $1, $6, claim.id, $7::timestamptz FROM claim
+      RETURNING id),
+    sess AS (
+      UPDATE sessions SET last_refreshed_at = $8::timestamptz, access_token_ttl_seconds = $9::int,
+        refresh_token_ttl_seconds = $10::int, access_expires_at = GREATEST(access_expires_at, $11::timestamptz)
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM claim)
+      RETURNING id),
+    event AS (
+      INSERT INTO outbox_events (id, type, payload) SELECT $12, $13, $14::jsonb FROM claim
+      RETURNING id)
+    SELECT (SELECT revoked_at IS NULL FROM s) AS live, (SELECT count(*)::int FROM claim) AS claimed`,
+};
 
 /**
  * POST /refresh: rotates the refresh token (one use each) and signs a new access token.
@@ -59,9 +110,10 @@ type Rotation = { kind: "rotated"; pair: RefreshResponse } | { kind: "revoked" }
  *   change applies to existing sessions at their next refresh. Nothing outlives sign-in + the
  *   session lifetime: the new refresh and access tokens expire by then at the latest, and a
  *   session past it answers 401 `session_expired`.
- * - Locks: the session row first (FOR UPDATE), then its refresh tokens — the order logout, theft
- *   revocation and guest upgrade use — so refresh and logout never deadlock.
- * - The response pair is stored (sealed) with the spent token in the same transaction. The same
+ * - Two round trips to Postgres on the normal path (the read, then ROTATE), both named prepared
+ *   statements on the pg pool under Prisma: the interactive transaction this replaced took eight
+ *   (BEGIN, lock, claim, insert, update, outbox, COMMIT) and most of the request's CPU.
+ * - The response pair is stored (sealed) with the spent token in the same statement. The same
  *   spent token presented again within REFRESH_REUSE_GRACE_SECONDS (concurrent tabs, a retry after
  *   a lost response or a failure after the commit) gets the SAME pair; nothing of this depends on
  *   Redis. Later reuse means theft: the whole session is revoked and
@@ -72,29 +124,28 @@ export async function refreshSession(deps: AppDeps, input: { key: VerifiedKey; r
   const token = input.refreshToken;
   if (!REFRESH_TOKEN_PATTERN.test(token)) throw appError(ErrorCatalog.invalidRefreshToken);
   const hash = hashRefreshToken(token);
-  const row = await deps.prisma.refreshToken.findFirst({ where: { tokenHash: hash }, include: { session: true } });
+  const read = await deps.db.query<TokenRow>({ name: READ_TOKEN.name, text: READ_TOKEN.text, values: [hash] });
+  const row = read.rows[0];
   if (!row) throw appError(ErrorCatalog.invalidRefreshToken);
-  const session = row.session;
-  if (session.organizationId !== input.key.organizationId || session.mode !== input.key.mode)
-    throw appError(ErrorCatalog.invalidRefreshToken);
-  if (session.revokedAt || row.revokedAt) throw appError(ErrorCatalog.sessionRevoked);
+  if (row.organization_id !== input.key.organizationId || row.mode !== input.key.mode) throw appError(ErrorCatalog.invalidRefreshToken);
+  if (row.session_revoked_at || row.revoked_at) throw appError(ErrorCatalog.sessionRevoked);
   const settings = input.key.settings;
   const graceMs = deps.env.REFRESH_REUSE_GRACE_SECONDS * 1000;
   const now = new Date();
-  const endsAt = sessionEndsAt(session.createdAt, settings);
+  const endsAt = sessionEndsAt(row.session_created_at, settings);
   const remaining = Math.floor((endsAt.getTime() - now.getTime()) / 1000);
   if (remaining <= 0) throw appError(ErrorCatalog.sessionExpired);
-  if (row.expiresAt <= now) throw appError(ErrorCatalog.refreshTokenExpired);
+  if (row.expires_at <= now) throw appError(ErrorCatalog.refreshTokenExpired);
+  const scope = { organizationId: row.organization_id, mode: row.mode as Mode };
 
-  if (!row.usedAt) {
-    const scope = { organizationId: session.organizationId, mode: session.mode as Mode };
+  if (!row.used_at) {
     const accessTtl = Math.min(deps.tokens.accessTtl(settings.accessTokenTtlSeconds), remaining);
     const refreshTtl = settings.refreshTokenTtlSeconds;
     const next = newRefreshToken();
     const nextExpiresAt = new Date(Math.min(now.getTime() + refreshTtl * 1000, endsAt.getTime()));
-    // Signed before the transaction, so that the exact pair is stored with the spent token.
+    // Signed before the rotation, so that the exact pair is stored with the spent token.
     const access = await deps.tokens.sign(
-      { consumerId: session.consumerId, organizationId: session.organizationId, sessionId: session.id, mode: scope.mode },
+      { consumerId: row.consumer_id, organizationId: row.organization_id, sessionId: row.session_id, mode: scope.mode },
       accessTtl,
     );
     const pair: RefreshResponse = {
@@ -103,35 +154,34 @@ export async function refreshSession(deps: AppDeps, input: { key: VerifiedKey; r
       accessTokenExpiresAt: new Date(access.exp * 1000).toISOString(),
       refreshTokenExpiresAt: nextExpiresAt.toISOString(),
     };
-    const outcome = await deps.prisma.$transaction(async (tx): Promise<Rotation> => {
-      const locked = await tx.$queryRaw<Array<{ revoked_at: Date | null }>>`
-        SELECT revoked_at FROM sessions WHERE id = ${session.id} FOR UPDATE`;
-      if (!locked[0] || locked[0].revoked_at) return { kind: "revoked" };
-      // The claim: only one request can flip used_at from NULL.
-      const { count } = await tx.refreshToken.updateMany({
-        where: { id: row.id, usedAt: null, revokedAt: null },
-        // The grace counts from the rotation itself (after any wait for the lock).
-        data: { usedAt: new Date(), successorSealed: graceMs > 0 ? sealPair(token, pair) : null },
-      });
-      if (count === 0) return { kind: "spent" };
-      await tx.refreshToken.create({
-        data: { id: `rtk_${ulid()}`, sessionId: session.id, tokenHash: next.hash, parentId: row.id, expiresAt: nextExpiresAt },
-      });
-      // Settings read now become the session's; access_expires_at only grows (revocation marker TTL).
-      await tx.$executeRaw`
-        UPDATE sessions SET last_refreshed_at = ${now}::timestamptz, access_token_ttl_seconds = ${accessTtl}::int,
-          refresh_token_ttl_seconds = ${refreshTtl}::int,
-          access_expires_at = GREATEST(access_expires_at, ${new Date(access.exp * 1000)}::timestamptz)
-        WHERE id = ${session.id}`;
-      const data: SessionRefreshedData = { sessionId: session.id, consumerId: session.consumerId };
-      await tx.outboxEvent.create({ data: outboxData(newEvent(EventType.sessionRefreshed, scope, data)) });
-      return { kind: "rotated", pair };
-    });
-    if (outcome.kind === "rotated") {
+    const data: SessionRefreshedData = { sessionId: row.session_id, consumerId: row.consumer_id };
+    const event = newEvent(EventType.sessionRefreshed, scope, data);
+    // The grace counts from here (the rotation is sent now; a wait for the session lock only
+    // shortens the window, never lengthens it).
+    const usedAt = new Date();
+    const values = [
+      row.session_id,
+      row.id,
+      usedAt,
+      graceMs > 0 ? sealPair(token, pair) : null,
+      `rtk_${ulid()}`,
+      next.hash,
+      nextExpiresAt,
+      now,
+      accessTtl,
+      refreshTtl,
+      new Date(access.exp * 1000),
+      event.id,
+      event.type,
+      JSON.stringify(event),
+    ];
+    const rotated = await deps.db.query<{ live: boolean | null; claimed: number }>({ name: ROTATE.name, text: ROTATE.text, values });
+    const outcome = rotated.rows[0];
+    if (outcome?.claimed === 1) {
       deps.relay.kick();
-      return outcome.pair;
+      return pair;
     }
-    if (outcome.kind === "revoked") throw appError(ErrorCatalog.sessionRevoked);
+    if (!outcome?.live) throw appError(ErrorCatalog.sessionRevoked);
   }
 
   // The token was already spent (possibly by a request racing with this one, now committed).
@@ -146,14 +196,13 @@ export async function refreshSession(deps: AppDeps, input: { key: VerifiedKey; r
   }
 
   // Reuse after the grace window: treat as theft.
-  const scope = { organizationId: session.organizationId, mode: session.mode as Mode };
   refreshReuseMetric(deps.metrics.registry).inc();
-  const reuse: RefreshTokenReuseDetectedData = { sessionId: session.id, consumerId: session.consumerId, refreshTokenId: row.id };
+  const reuse: RefreshTokenReuseDetectedData = { sessionId: row.session_id, consumerId: row.consumer_id, refreshTokenId: row.id };
   await revokeSession(deps, {
     session: spent.session,
     reason: "refresh_token_reuse",
     extraEvents: [newEvent(EventType.refreshTokenReuseDetected, scope, reuse)],
   });
-  deps.logger.warn({ sessionId: session.id, organizationId: session.organizationId }, "refresh token reuse detected; session revoked");
+  deps.logger.warn({ sessionId: row.session_id, organizationId: row.organization_id }, "refresh token reuse detected; session revoked");
   throw appError(ErrorCatalog.refreshTokenReused);
 }
