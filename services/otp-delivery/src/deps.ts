@@ -10,6 +10,7 @@ import {
   type NatsConnection,
   otpMetrics,
   type PgPool,
+  type Redis,
   registerConsumerPendingMetrics,
 } from "@authplane/service-kit";
 import type { Env } from "./env.js";
@@ -24,10 +25,13 @@ import { deliverOtp } from "./usecases/deliver-otp.js";
 
 /**
  * Everything the consumer and the HTTP app use. Built by `buildDeps` (main.ts, testing.ts). The
- * kit's `Infra` part: logger, metrics, prisma (the dev outbox route and retention, not the delivery
- * path), the relay/readiness `pool`, subjects, the outbox `relay` (NATS as `nc`/`js`/`jsm`; no Redis).
+ * kit's `Infra` part: logger, metrics, prisma (the HTTP routes and retention, not the delivery
+ * path), the relay/readiness `pool`, subjects, the outbox `relay`, `redis` (the admin endpoints'
+ * rate limit only; NATS as `nc`/`js`/`jsm`).
  */
-export interface AppDeps extends Omit<Infra<Env, PrismaClient, false>, "nats" | "redis"> {
+export interface AppDeps extends Omit<Infra<Env, PrismaClient>, "nats" | "redis"> {
+  /** The admin endpoints' per-IP rate limit; the delivery path never uses Redis. */
+  redis: Redis;
   /** pg pool of the delivery path (claim, outcome + outbox row, dev_messages): DATABASE_POOL_SIZE. */
   db: PgPool;
   nc: NatsConnection;
@@ -68,16 +72,12 @@ export function createTransports(env: Env, db: PgPool): Transports {
 }
 
 export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<AppDeps> {
-  // No Redis: deliveries are de-duplicated in Postgres (the delivery record of each event id).
-  // Prisma serves the dev outbox route and the retention pruner only: a small pool.
-  const {
-    nats,
-    redis: _none,
-    ...infra
-  } = await connectInfra(env, {
+  // Deliveries never touch Redis (they are de-duplicated in Postgres, by the delivery record of
+  // each event id); it holds the admin endpoints' rate-limit buckets only, and is not awaited here.
+  // Prisma serves the HTTP routes (admin, dev outbox) and the retention pruner only: a small pool.
+  const { nats, ...infra } = await connectInfra(env, {
     service: "otp-delivery",
     logger: opts.logger,
-    redis: false,
     prisma: PrismaClient,
     prismaPool: Math.min(4, env.DATABASE_POOL_SIZE),
   });
@@ -145,6 +145,6 @@ export async function startDelivery(deps: AppDeps): Promise<{ consumer: OtpReque
 async function closeDeps(deps: AppDeps): Promise<void> {
   await deps.relay.flush().catch(() => {});
   for (const t of Object.values(deps.transports)) t.close?.();
-  await closeInfra({ ...deps, nats: { nc: deps.nc }, redis: null });
+  await closeInfra({ ...deps, nats: { nc: deps.nc } });
   await deps.db.end().catch(() => {});
 }

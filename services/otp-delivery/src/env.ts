@@ -1,5 +1,14 @@
 import { isIP } from "node:net";
-import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPrivateKey, RetentionEnvShape } from "@authplane/service-kit";
+import {
+  BaseEnv,
+  DEV_OTP_SEAL_KEYS,
+  envBoolean,
+  importSealPrivateKey,
+  operatorTokenEnv,
+  RetentionEnvShape,
+  refineOperatorToken,
+  withOperatorToken,
+} from "@authplane/service-kit";
 import { z } from "zod";
 
 /** Comma-separated list of positive seconds, e.g. "1,5,15,30,60". */
@@ -13,6 +22,12 @@ export const Env = BaseEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4003),
   /** This service's own Postgres schema. */
   DATABASE_SCHEMA: z.string().default("otp_delivery"),
+  /** Prefix of this service's Redis keys (the admin endpoints' rate-limit buckets; deliveries never use Redis). */
+  REDIS_PREFIX: z.string().default("otp-delivery:"),
+  /** Bearer token of the admin endpoints (the operator's, the same value on every service); see service-kit's operator.ts. */
+  ...operatorTokenEnv,
+  /** Admin endpoint requests allowed per client IP group per minute (before the token is checked). */
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   /**
    * Where messages go: `dev` stores them in `dev_messages` and serves GET /dev/outbox (default
    * outside production, refused in production); `live` sends email by SMTP and SMS through the
@@ -134,6 +149,7 @@ export const Env = BaseEnv.extend({
     }
     if (env.DELIVERY_RETENTION_DAYS * 86_400 <= env.OTP_TTL_SECONDS)
       ctx.addIssue({ code: "custom", path: ["DELIVERY_RETENTION_DAYS"], message: "must exceed OTP_TTL_SECONDS" });
+    refineOperatorToken(env, ctx);
     if (env.NODE_ENV !== "production") return;
     if (env.OTP_SEAL_PRIVATE_KEY.includes(DEV_OTP_SEAL_KEYS.privateKey))
       ctx.addIssue({ code: "custom", path: ["OTP_SEAL_PRIVATE_KEY"], message: "the development key is refused in production" });
@@ -141,7 +157,7 @@ export const Env = BaseEnv.extend({
       ctx.addIssue({ code: "custom", path: ["DELIVERY_TRANSPORT"], message: "the dev transport is refused in production" });
   })
   .transform((env) => ({
-    ...env,
+    ...withOperatorToken(env),
     DELIVERY_TRANSPORT: env.DELIVERY_TRANSPORT ?? (env.NODE_ENV === "production" ? "live" : "dev"),
     SMTP_REQUIRE_TLS: env.SMTP_REQUIRE_TLS ?? (env.NODE_ENV === "production" && !isLoopbackHost(env.SMTP_HOST)),
   }));

@@ -99,11 +99,12 @@ test("a bad recipient is a 400 in the consumer API's error format", async () => 
 });
 
 test("the route does not exist in production (nor with the live transport); production refuses the dev transport", async () => {
-  // Production secrets of this service: its own OTP sealing key and NATS credentials.
+  // Production secrets of this service: its own OTP sealing key, NATS credentials, the operator token.
   const secrets = {
     OTP_SEAL_PRIVATE_KEY: generateSealKeyPair().privateKey,
     NATS_USER: "otp-delivery",
     NATS_PASSWORD: "a-long-random-nats-password-0123",
+    OPERATOR_TOKEN: "a-long-random-operator-token-0123456789",
   };
   const prodEnv = parseEnv(Env, {
     NODE_ENV: "production",

@@ -99,6 +99,7 @@ test("SMTP_REQUIRE_TLS defaults: on in production unless the relay is loopback/l
     OTP_SEAL_PRIVATE_KEY: generateSealKeyPair().privateKey,
     NATS_USER: "otp-delivery",
     NATS_PASSWORD: "a-long-random-nats-password-0123",
+    OPERATOR_TOKEN: "a-long-random-operator-token-0123456789",
   };
   expect(parseEnv(Env, { ...prod, SMTP_HOST: "smtp.example.com" }).SMTP_REQUIRE_TLS).toBe(true);
   expect(parseEnv(Env, { ...prod, SMTP_HOST: "10.0.0.5" }).SMTP_REQUIRE_TLS).toBe(true);

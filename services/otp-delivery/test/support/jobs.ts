@@ -34,12 +34,13 @@ export type TestJob = EventEnvelope & { data: OtpRequestedData; code: string };
 
 /**
  * A job sealed as consumer-auth seals it, to `sealTo` (default: the development public key that
- * otp-delivery's default private key opens).
+ * otp-delivery's default private key opens), for `organizationId` (default: this file's ORG_ID).
  */
 export function otpJob(
   overrides: Partial<Omit<OtpRequestedData, "sealedCode">> & { code?: string } = {},
   sealTo: string = DEV_OTP_SEAL_KEYS.publicKey,
   mode: "live" | "test" = "live",
+  organizationId: string = ORG_ID,
 ): TestJob {
   const { code = uniqueCode(), ...rest } = overrides;
   const plain = {
@@ -57,7 +58,7 @@ export function otpJob(
     type: OTP_REQUESTED_TYPE,
     version: OTP_REQUESTED_VERSION,
     occurredAt: new Date().toISOString(),
-    organizationId: ORG_ID,
+    organizationId,
     mode,
   };
   const sealedCode = sealOtpCode(code, importSealPublicKey(sealTo), {
