@@ -7,5 +7,6 @@ export * from "./admin.js";
 export * from "./consumer-auth.js";
 export * from "./otp.js";
 export * from "./passkeys.js";
+export * from "./passkey-admin.js";
 export * from "./event-catalog.js";
 export * from "./asyncapi.js";

@@ -39,5 +39,10 @@ const KNOWN_AAGUIDS: Readonly<Record<string, string>> = {
 
 /** The user-visible name for a credential made by the authenticator with this AAGUID. */
 export function authenticatorName(aaguid: string): string {
-  return KNOWN_AAGUIDS[aaguid.toLowerCase()] ?? "Passkey";
+  return knownAuthenticatorName(aaguid) ?? "Passkey";
+}
+
+/** The authenticator's name when its AAGUID is a known one, else null (the Admin API's `authenticatorName`). */
+export function knownAuthenticatorName(aaguid: string): string | null {
+  return KNOWN_AAGUIDS[aaguid.toLowerCase()] ?? null;
 }

@@ -2,6 +2,7 @@ import { createServiceApp, mount, noStore, type OpenApiDocument, serviceOpenApi 
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
 import { wrappedErrorFormat } from "./routes/api.js";
+import { adminApiEndpoints } from "./routes/admin-api.js";
 import { passkeyAuthenticators, passkeyLimits } from "./routes/auth.js";
 import { clientApiEndpoints } from "./routes/client-api.js";
 import { corsEcho } from "./routes/cors.js";
@@ -28,13 +29,17 @@ export function webauthnOpenApi(opts: { demo: boolean }): OpenApiDocument {
       tags: [
         { name: "Passkeys: client API", description: "Browser and mobile SDKs, publishable key, CORS." },
         { name: "Passkeys: server API", description: "Your backend, secret key (seed 003)." },
+        {
+          name: "Admin API",
+          description: "The dashboard (operator token + X-Organization-Id + X-Mode) or your backend (secret key): list, deactivate, stats.",
+        },
       ],
     },
-    [...clientApiEndpoints, ...serverApiEndpoints, ...(opts.demo ? demoEndpoints : [])],
+    [...clientApiEndpoints, ...serverApiEndpoints, ...adminApiEndpoints, ...(opts.demo ? demoEndpoints : [])],
   );
 }
 
-/** The HTTP app: client API (publishable key, CORS) and server API (secret key), both at the root. */
+/** The HTTP app: client API (publishable key, CORS) and server API (secret key) at the root; the Admin API under /api/v1. */
 export function createApp(deps: AppDeps): Express {
   return createServiceApp({
     deps,
@@ -50,6 +55,7 @@ export function createApp(deps: AppDeps): Express {
       app.use(noStore);
       mount(app, clientApiEndpoints, wiring);
       mount(app, serverApiEndpoints, wiring);
+      mount(app, adminApiEndpoints, wiring);
     },
   });
 }

@@ -1,5 +1,6 @@
-import type { EventEnvelope, EventType, PasskeyCredential } from "@authplane/contracts";
+import type { AdminPasskeyCredential, EventEnvelope, EventType, PasskeyCredential } from "@authplane/contracts";
 import { newEvent, outboxRow } from "@authplane/service-kit";
+import { knownAuthenticatorName } from "./aaguids.js";
 import type { Credential, Prisma } from "./generated/prisma/client.js";
 
 /** The seed's credential object (createdAt in unix seconds). */
@@ -14,6 +15,23 @@ export function toCredentialObject(row: Credential): PasskeyCredential {
     isUvInitialized: row.isUvInitialized,
     transports: row.transports,
     createdAt: Math.floor(row.createdAt.getTime() / 1000),
+  };
+}
+
+/** The Admin API's credential (ISO timestamps, the user, the authenticator's name, last use). */
+export function toAdminCredential(row: Credential): AdminPasskeyCredential {
+  return {
+    id: row.id,
+    userId: row.userId,
+    name: row.name,
+    aaguid: row.aaguid,
+    authenticatorName: knownAuthenticatorName(row.aaguid),
+    isActive: row.isActive,
+    isBackupEligible: row.isBackupEligible,
+    isBackedUp: row.isBackedUp,
+    transports: row.transports,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt ? row.lastUsedAt.toISOString() : null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { BaseEnv, envBoolean } from "@authplane/service-kit";
+import { BaseEnv, envBoolean, operatorTokenEnv, refineOperatorToken, withOperatorToken } from "@authplane/service-kit";
 import { z } from "zod";
 
 const DEV_DECOY_CREDENTIAL_SECRET = "dev-only-decoy-credential-secret-change-me-in-production";
@@ -31,6 +31,8 @@ export const Env = BaseEnv.extend({
   RATE_LIMIT_SERVER_IP_PER_MINUTE: z.coerce.number().int().min(1).default(6_000),
   /** Server API requests allowed per secret key per minute. */
   RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Admin API requests (operator token or secret key) allowed per client IP group per minute. */
+  RATE_LIMIT_ADMIN_IP_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Client API requests allowed per (publishable key, client IP group) per minute. */
   RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   /** Client API requests allowed per publishable key from all clients per minute (organization-wide ceiling). */
@@ -52,12 +54,15 @@ export const Env = BaseEnv.extend({
    * username unmatchable (sign-in by id and discoverable sign-in keep working).
    */
   USERNAME_HASH_SECRET: z.string().min(32).default(DEV_USERNAME_HASH_SECRET),
+  /** Bearer token of the platform operator for the Admin API (the dashboard); see service-kit's operator.ts. */
+  ...operatorTokenEnv,
 })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && env.DECOY_CREDENTIAL_SECRET === DEV_DECOY_CREDENTIAL_SECRET)
       ctx.addIssue({ code: "custom", path: ["DECOY_CREDENTIAL_SECRET"], message: "must be set (>= 32 chars) in production" });
     if (env.NODE_ENV === "production" && env.USERNAME_HASH_SECRET === DEV_USERNAME_HASH_SECRET)
       ctx.addIssue({ code: "custom", path: ["USERNAME_HASH_SECRET"], message: "must be set (>= 32 chars) in production" });
+    refineOperatorToken(env, ctx);
   })
-  .transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
+  .transform((env) => withOperatorToken({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
 export type Env = z.infer<typeof Env>;

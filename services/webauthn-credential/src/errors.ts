@@ -33,6 +33,14 @@ export const Errors = {
           ? "This publishable key has been revoked."
           : "No such publishable key.",
     ),
+  /** Admin API: no operator token (Bearer) and no secret key (Basic), or a wrong operator token. */
+  adminUnauthorized: () =>
+    new AppError(
+      401,
+      "InvalidAuthorizationHeader",
+      "Authentication required: the operator token (Authorization: Bearer …, with X-Organization-Id and X-Mode) or the organization's secret key (HTTP Basic, blank username).",
+      { headers: { "WWW-Authenticate": 'Bearer realm="authplane-admin", Basic realm="authplane-admin"' } },
+    ),
   permission: (message: string) => new AppError(403, "PermissionViolation", message),
   /** Given only after the assertion's signature verified (it tells that the passkey exists). */
   deactivatedCredential: () =>

@@ -28,6 +28,15 @@ export interface ServerCaller {
   scope: Scope;
 }
 
+/**
+ * The caller of the Admin API (issue 14): the operator token naming an organization and mode
+ * (`X-Organization-Id` + `X-Mode`), or the organization's secret key (its own organization and mode).
+ */
+export interface AdminCaller {
+  scope: { organizationId: string; mode: Mode };
+  actor: "operator" | "secretKey";
+}
+
 export function relyingPartyOf(scope: Scope): RelyingParty | null {
   const rp: WebAuthnSettings | null = scope.settings.webauthn;
   if (!rp) return null;

@@ -61,7 +61,11 @@ test("GET /openapi.json serves the OpenAPI 3.1 document, with security schemes a
   expect(res.headers["content-type"]).toMatch(/^application\/json/);
   expect(res.body).toEqual(JSON.parse(JSON.stringify(webauthnOpenApi({ demo: true }))));
   expect(res.body.openapi).toBe("3.1.0");
-  expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual(["passkeyPublishableKey", "passkeySecretKey"]);
+  expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual([
+    "passkeyOperatorToken",
+    "passkeyPublishableKey",
+    "passkeySecretKey",
+  ]);
   const verify = res.body.paths["/auth/verify"].post;
   expect(verify.security).toEqual([{ passkeySecretKey: [] }]);
   expect(verify["x-error-codes"]["400"]).toEqual(

@@ -3,19 +3,30 @@ import { type ApiConfig, type ApiShape, type AppError, defineApi, type ErrorForm
 import { z } from "zod";
 import type { AppDeps } from "../deps.js";
 import type { ServiceErrorCode } from "../errors.js";
-import type { ClientCaller, ServerCaller } from "../scope.js";
+import type { AdminCaller, ClientCaller, ServerCaller } from "../scope.js";
 
 /**
  * The passkey API's shape for the endpoint builder: the client API authenticates with the
  * publishable key (`publishableKey`, caller = scope + relying party), the server API with the
- * secret key in HTTP Basic (`passkeyBasic`, caller = scope); two per-IP limits.
+ * secret key in HTTP Basic (`passkeyBasic`, caller = scope), the Admin API with the operator
+ * token or the secret key (`operatorToken`, caller = AdminCaller); three per-IP limits.
  */
 export interface PasskeyApiShape extends ApiShape {
   deps: AppDeps;
-  callers: { publishableKey: ClientCaller; passkeyBasic: ServerCaller };
-  limits: "clientIp" | "serverIp";
+  callers: { publishableKey: ClientCaller; passkeyBasic: ServerCaller; operatorToken: AdminCaller };
+  limits: "clientIp" | "serverIp" | "adminIp";
   codes: ServiceErrorCode;
 }
+
+/** The secret key in HTTP Basic (server API; also accepted by the Admin API). */
+const SECRET_KEY_SCHEME = {
+  schemeName: "passkeySecretKey",
+  scheme: {
+    type: "http",
+    scheme: "basic",
+    description: "Server API: HTTP Basic with a blank username and the secret key (sk_… or the SDKs' secret_sk_…) as the password.",
+  },
+} as const;
 
 /** Seed 003's error answer: `{"result": null, "errors": [{code, message}]}` (codes as declared). */
 function errorSchema(codes: readonly [ServiceErrorCode, ...ServiceErrorCode[]]) {
@@ -43,18 +54,32 @@ const config: ApiConfig<PasskeyApiShape> = {
       },
     },
     passkeyBasic: {
-      schemeName: "passkeySecretKey",
+      ...SECRET_KEY_SCHEME,
+      errors: { 400: ["InvalidAuthorizationHeader", "SecretKeyNotFound", "SecretKeyExpired"], 429: ["TooManyRequests"] },
+    },
+    // Admin API: the operator token naming the organization and mode, or the organization's secret key.
+    operatorToken: {
+      schemeName: "passkeyOperatorToken",
       scheme: {
         type: "http",
-        scheme: "basic",
-        description: "Server API: HTTP Basic with a blank username and the secret key (sk_… or the SDKs' secret_sk_…) as the password.",
+        scheme: "bearer",
+        description:
+          "Admin API: `Authorization: Bearer <OPERATOR_TOKEN>` (the platform's operator) with `X-Organization-Id: org_…` and `X-Mode: live|test`. " +
+          "The organization's secret key (HTTP Basic, as the server API) is accepted too; its organization and mode are the scope.",
       },
-      errors: { 400: ["InvalidAuthorizationHeader", "SecretKeyNotFound", "SecretKeyExpired"], 429: ["TooManyRequests"] },
+      alternatives: [SECRET_KEY_SCHEME],
+      errors: {
+        // Headers missing/malformed with the operator token; a secret key's own errors (as the server API).
+        400: ["InvalidInput", "InvalidAuthorizationHeader", "SecretKeyNotFound", "SecretKeyExpired"],
+        401: ["InvalidAuthorizationHeader"],
+        429: ["TooManyRequests"],
+      },
     },
   },
   limits: {
     clientIp: { description: "RATE_LIMIT_IP_PER_MINUTE per client IP group (default 120/min), before the key is looked up." },
     serverIp: { description: "RATE_LIMIT_SERVER_IP_PER_MINUTE per client IP group (default 6,000/min), before the key is looked up." },
+    adminIp: { description: "RATE_LIMIT_ADMIN_IP_PER_MINUTE per client IP group (default 600/min), before the token or key is checked." },
   },
   limitErrors: { 429: ["TooManyRequests"] },
   // Hostile or unreadable input (any route, before it runs), a body over the limit, 500, 503.
@@ -70,6 +95,12 @@ export const passkeyApi = defineApi<PasskeyApiShape>({
     schema: (result) => z.object({ result, errors: z.array(PasskeyError).max(0) }),
   },
 });
+
+/**
+ * The Admin API (issue 14): answers as the contract shapes them (`{data, nextCursor}`, a credential,
+ * the stats), not wrapped; errors in the service's one format (wrapped, seed 003 codes).
+ */
+export const adminApi = defineApi<PasskeyApiShape>({ ...config, tags: ["Admin API"] });
 
 /** The demo's endpoints: same errors, answers not wrapped (pages, files, relayed answers). */
 export const demoApi = defineApi<PasskeyApiShape>({ ...config, tags: ["Demo"] });

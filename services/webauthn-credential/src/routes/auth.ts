@@ -1,6 +1,14 @@
 import { fromPasskeySdkSecret, parseApiKeyPrefix } from "@authplane/contracts";
 import { createHash } from "node:crypto";
-import { type Authenticators, clientIpGroup, KeyBudget, type LimitImpl, RateLimit } from "@authplane/service-kit";
+import {
+  type Authenticators,
+  clientIpGroup,
+  hasOperatorToken,
+  KeyBudget,
+  type LimitImpl,
+  operatorNamedScope,
+  RateLimit,
+} from "@authplane/service-kit";
 import type { Request } from "express";
 import type { AppDeps } from "../deps.js";
 import { Errors } from "../errors.js";
@@ -13,7 +21,12 @@ import { enforceOrigin } from "./cors.js";
  * its result is the handler's typed `caller`):
  * - `publishableKey` (client API): the key, then the organization's relying party (403
  *   PermissionViolation without one), then the request's Origin against its origins (CORS);
- * - `passkeyBasic` (server API): the secret key.
+ * - `passkeyBasic` (server API): the secret key;
+ * - `operatorToken` (Admin API): HTTP Basic is the secret key (exactly as the server API: its
+ *   organization and mode are the scope; X-Organization-Id/X-Mode are not read); otherwise
+ *   `Bearer <OPERATOR_TOKEN>` (constant-time compare) and then the organization and mode it names
+ *   in `X-Organization-Id` + `X-Mode` (400 InvalidInput when missing or malformed). Anything else,
+ *   a wrong token included, is 401.
  */
 export function passkeyAuthenticators(deps: AppDeps): Authenticators<PasskeyApiShape> {
   const publishable = keyAuthenticator(deps, "publishable");
@@ -27,22 +40,37 @@ export function passkeyAuthenticators(deps: AppDeps): Authenticators<PasskeyApiS
       return { scope, rp };
     },
     passkeyBasic: async (req) => ({ scope: await secret(req) }),
+    operatorToken: async (req) => {
+      if (typeof req.headers.authorization === "string" && /^Basic\s/i.test(req.headers.authorization)) {
+        const scope = await secret(req);
+        return { scope: { organizationId: scope.organizationId, mode: scope.mode }, actor: "secretKey" };
+      }
+      if (!hasOperatorToken(req, deps.env.OPERATOR_TOKEN)) throw Errors.adminUnauthorized();
+      const named = operatorNamedScope(req);
+      if (!named)
+        throw Errors.invalidInput(
+          "With the operator token, X-Organization-Id (org_…) and X-Mode (live or test) name the organization and mode.",
+        );
+      return { scope: named, actor: "operator" };
+    },
   };
 }
 
 /**
  * Per client IP group limits, taken before any key lookup (behind the gateway the IP comes from
  * its trusted X-Forwarded-For; IPv6 grouped by RATE_LIMIT_IPV6_PREFIX). `clientIp`: the client API
- * (RATE_LIMIT_IP_PER_MINUTE); `serverIp`: the server API (RATE_LIMIT_SERVER_IP_PER_MINUTE).
+ * (RATE_LIMIT_IP_PER_MINUTE); `serverIp`: the server API (RATE_LIMIT_SERVER_IP_PER_MINUTE);
+ * `adminIp`: the Admin API (RATE_LIMIT_ADMIN_IP_PER_MINUTE).
  */
 export function passkeyLimits(deps: AppDeps): Record<PasskeyApiShape["limits"], LimitImpl> {
-  const perIp = (name: "client" | "server", points: number): LimitImpl => ({
+  const perIp = (name: "client" | "server" | "admin", points: number): LimitImpl => ({
     limit: new RateLimit(deps.redis, { name: `ip:${name}`, points, durationSeconds: 60 }, "TooManyRequests"),
     key: (req) => clientIpGroup(req, deps.env.RATE_LIMIT_IPV6_PREFIX),
   });
   return {
     clientIp: perIp("client", deps.env.RATE_LIMIT_IP_PER_MINUTE),
     serverIp: perIp("server", deps.env.RATE_LIMIT_SERVER_IP_PER_MINUTE),
+    adminIp: perIp("admin", deps.env.RATE_LIMIT_ADMIN_IP_PER_MINUTE),
   };
 }
 

@@ -113,6 +113,11 @@ export async function finishAuthentication(
     });
     if (updated.count !== 1) throw Errors.permission("This passkey was used concurrently or deactivated; try again.");
     await tx.outboxEvent.create({ data: outboxData(event) });
+    // The Admin API's sign-ins per UTC day, counted with the sign-in itself.
+    await tx.$executeRaw`
+      INSERT INTO passkey_daily_stats (organization_id, mode, day, verifications)
+      VALUES (${scope.organizationId}, ${scope.mode}, (now() AT TIME ZONE 'UTC')::date, 1)
+      ON CONFLICT (organization_id, mode, day) DO UPDATE SET verifications = passkey_daily_stats.verifications + 1`;
   });
   deps.relay.kick();
   return deps.tokens.issue("authentication", {
