@@ -410,6 +410,19 @@ describe("rogue clients", () => {
     observed.unsubscribe();
   });
 
+  test("admin-key reads every service's events (the console's live tail); no other service reads another's", async () => {
+    const admin = await rogueAs("admin-key");
+    for (const family of ["auth.sessions.v1.*", "auth.otp.v1.*", "auth.credentials.v1.*", "auth.passkeys.v1.*"]) {
+      expect(await subscribeOutcome(admin, family)).toBeNull();
+    }
+    // Never the whole tree at once.
+    expect(await subscribeOutcome(admin, "auth.>")).toMatch(/Permissions Violation for Subscription/);
+    const otp = await rogueAs("otp-delivery");
+    expect(await subscribeOutcome(otp, "auth.sessions.v1.*")).toMatch(/Permissions Violation for Subscription/);
+    const webauthn = await rogueAs("webauthn-credential");
+    expect(await subscribeOutcome(webauthn, "auth.otp.v1.*")).toMatch(/Permissions Violation for Subscription/);
+  });
+
   test("the services themselves never hit a permission violation: their permissions are enough", () => {
     for (const service of AUTHPLANE_SERVICES) {
       // Every violation in the server log comes from a rogue connection of this test.

@@ -14,7 +14,8 @@ import { inboxPrefixFor } from "./nats.js";
  * - consumer-auth alone publishes OTP delivery jobs (`otp.v1.requested`); otp-delivery alone reads
  *   them (its durable consumer on OTP_REQUESTS: consumer info/create, pull, ack); nobody may fetch
  *   stored messages directly (`$JS.API.STREAM.MSG.GET`, `$JS.API.DIRECT.GET` are granted to nobody);
- * - each service publishes only its own events (`auth.<its entities>.v1.*`);
+ * - each service publishes only its own events (`auth.<its entities>.v1.*`); admin-key may read
+ *   every service's events (`auth.<entities>.v1.*`, core subscriptions) for the console's live tail;
  * - the JetStream API is granted per stream: `$JS.API.INFO` plus info/create/update of the streams
  *   a service declares (no delete, purge, message get or consumer on any other stream).
  */
@@ -73,7 +74,8 @@ export function natsPermissions(opts: NatsAuthzOptions = {}): Record<AuthplaneSe
   return {
     "admin-key": {
       publish: [...jsBase, ...adminEvents],
-      subscribe: [inbox("admin-key"), ...askAdminKey, ...adminEvents],
+      // Every service's events, read only: the console's live tail (core subscriptions, no consumer).
+      subscribe: [inbox("admin-key"), ...askAdminKey, ...adminEvents, ...consumerAuthEvents, ...otpEvents, ...webauthnEvents],
       allowResponses: true,
     },
     "consumer-auth": {

@@ -41,6 +41,10 @@ describe("the shipped NATS authorisation", () => {
     expect(who("publish", "auth.sessions.v1.*")).toEqual(["consumer-auth"]);
     expect(who("publish", "auth.otp.v1.*")).toEqual(["otp-delivery"]);
     expect(who("publish", "auth.credentials.v1.*")).toEqual(["webauthn-credential"]);
+    // admin-key reads every service's events (the console's live tail); each service reads its own.
+    expect(who("subscribe", "auth.sessions.v1.*")).toEqual(["admin-key", "consumer-auth"]);
+    expect(who("subscribe", "auth.otp.v1.*")).toEqual(["admin-key", "otp-delivery"]);
+    expect(who("subscribe", "auth.credentials.v1.*")).toEqual(["admin-key", "webauthn-credential"]);
     for (const s of AUTHPLANE_SERVICES) {
       const all = [...perms[s].publish, ...perms[s].subscribe];
       // No wildcard over the whole server, the JetStream API, every inbox or every event.

@@ -3,6 +3,7 @@ import type { Subscription } from "@nats-io/transport-node";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Env } from "./env.js";
 import { startResponders } from "./events/responders.js";
+import { EventTail } from "./events/tail.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 
 /**
@@ -15,6 +16,8 @@ export interface AppDeps extends Infra<Env, PrismaClient> {
   /** Called after a transaction that wrote outbox rows has committed: kicks the relay. */
   afterCommit(): void;
   responders: Subscription[];
+  /** Every service's auth events, per organization, for the console's live tail. */
+  eventTail: EventTail;
 }
 
 export interface BuildDepsOptions {
@@ -38,13 +41,16 @@ export async function buildDeps(env: Env, opts: BuildDepsOptions = {}): Promise<
   const { nats, subjects, prisma, logger, relay } = infra;
   relay.start();
   const responders = startResponders({ nc: nats.nc, subjects, prisma, logger });
+  const eventTail = new EventTail({ nc: nats.nc, subjects, logger });
+  eventTail.start();
   await nats.nc.flush();
-  return { ...infra, afterCommit: () => relay.kick(), responders };
+  return { ...infra, afterCommit: () => relay.kick(), responders, eventTail };
 }
 
 /** Closes what buildDeps opened, in order: stop answering, publish what is pending, disconnect. */
 export async function closeDeps(deps: AppDeps): Promise<void> {
   for (const s of deps.responders) s.unsubscribe();
+  deps.eventTail.stop();
   await deps.relay.flush().catch(() => {});
   await closeInfra(deps);
 }
