@@ -6,7 +6,7 @@
 # scripts (Prisma client, browser SDK bundle), compiles them, then reinstalls production
 # dependencies only (same lockfile, offline) and copies the runtime tree to <out>: the root
 # node_modules and, for the service and each workspace package it uses, package.json, dist,
-# node_modules and the files served or read at run time (prisma/migrations, demo/). The layout
+# node_modules and the files served or read at run time (prisma/migrations, demo/, assets/). The layout
 # under <out> is the repository's, so pnpm's relative links keep working: run the service with
 # `node services/<name>/dist/main.js` from <out>, or from <out>/services/<name>.
 set -eu
@@ -27,7 +27,7 @@ cp -a package.json node_modules "$out/"
 for pkg in $(pnpm --filter-prod "$name..." exec pwd); do
   rel="${pkg#"$(pwd)"/}"
   mkdir -p "$out/$rel"
-  for part in package.json dist node_modules prisma/migrations demo; do
+  for part in package.json dist node_modules prisma/migrations demo assets; do
     if [ -e "$rel/$part" ]; then
       mkdir -p "$out/$rel/$(dirname "$part")"
       cp -a "$rel/$part" "$out/$rel/$part"

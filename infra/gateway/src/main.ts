@@ -35,6 +35,8 @@ export const ROUTE_PREFIXES: ReadonlyArray<readonly [string, keyof GatewayTarget
   ["/.well-known", "consumer"],
   ["/api/v1/organizations", "admin"],
   ["/api/v1/keys", "admin"],
+  // The web console (HTML, session cookie): admin-key serves it.
+  ["/dashboard", "admin"],
   ["/attestation", "webauthn"],
   ["/assertion", "webauthn"],
   ["/registration", "webauthn"],

@@ -87,6 +87,8 @@ describe("routing table (issue 2)", () => {
     ["/api/v1/organizations/org_123", "admin"],
     ["/api/v1/keys", "admin"],
     ["/api/v1/keys/key_1/rotate", "admin"],
+    ["/dashboard", "admin"],
+    ["/dashboard/organizations/org_1/settings", "admin"],
     ["/attestation/options", "webauthn"],
     ["/assertion/process", "webauthn"],
     ["/registration/verify", "webauthn"],

@@ -23,7 +23,9 @@ export type AuthKind =
   | "operatorToken"
   | "passkeyBasic"
   /** A gateway or internal service (an internal token, or the key it forwards: the service's authenticator decides). */
-  | "internalToken";
+  | "internalToken"
+  /** A signed-in web console user: a server-side session named by an HttpOnly cookie (admin-key's dashboard). */
+  | "cookieSession";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 
@@ -164,6 +166,8 @@ export interface EndpointSpec<
   tags?: readonly string[];
   operationId?: string;
   body?: B;
+  /** Media type of the body (document only; default `application/json`), e.g. `application/x-www-form-urlencoded` for an HTML form. */
+  bodyContentType?: string;
   query?: Q;
   params?: P;
   headers?: H;

@@ -134,7 +134,12 @@ function operationOf(endpoint: Endpoint<ApiShape>): OpenApiOperation {
     security: auth ? [auth, ...(auth.alternatives ?? [])].map((a) => ({ [a.schemeName]: [] })) : [],
     ...(parameters.length ? { parameters } : {}),
     ...(spec.body
-      ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchemaOf(spec.body, "input") } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { [spec.bodyContentType ?? "application/json"]: { schema: jsonSchemaOf(spec.body, "input") } },
+          },
+        }
       : {}),
     responses,
     ...(limitNames.length

@@ -1,5 +1,6 @@
 import { createServiceApp, mount, noStore, type OpenApiDocument, serviceOpenApi } from "@authplane/service-kit";
 import type { Express } from "express";
+import { dashboardEndpoints, mountDashboard } from "./dashboard/index.js";
 import type { AppDeps } from "./deps.js";
 import { adminApiEndpoints } from "./routes/admin-api.js";
 import { adminAuthenticators, adminLimits } from "./routes/auth.js";
@@ -19,13 +20,14 @@ export function adminKeyOpenApi(): OpenApiDocument {
       tags: [
         { name: "Operator API", description: "The platform operator: `Authorization: Bearer <OPERATOR_TOKEN>`." },
         { name: "Admin API", description: "An organization's backend: `Authorization: Bearer sk_…`." },
+        { name: "Dashboard", description: "The web console (HTML pages and forms at /dashboard/, session cookie): see the README." },
       ],
     },
-    [...adminApiEndpoints, ...operatorApiEndpoints],
+    [...adminApiEndpoints, ...operatorApiEndpoints, ...dashboardEndpoints],
   );
 }
 
-/** The HTTP app: operator API and the organization's Admin API, seed 000 error format. */
+/** The HTTP app: operator API and the organization's Admin API (seed 000 error format), and the web console at /dashboard/. */
 export function createApp(deps: AppDeps): Express {
   return createServiceApp({
     deps,
@@ -38,6 +40,8 @@ export function createApp(deps: AppDeps): Express {
       // Before the operator API's /organizations/{id}: `current` is not an organization id.
       mount(app, adminApiEndpoints, wiring);
       mount(app, operatorApiEndpoints, wiring);
+      // The web console: HTML pages, its own headers and error pages (see src/dashboard/).
+      mountDashboard(app, deps);
     },
   });
 }

@@ -14,6 +14,21 @@ export const Env = BaseEnv.extend({
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   /** Admin API requests allowed per secret key (and for the operator token) per minute. */
   RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Web console (/dashboard): a session ends after this long without a request. */
+  DASHBOARD_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  /** Web console: a session ends this long after sign-in, however active. */
+  DASHBOARD_ABSOLUTE_TIMEOUT_SECONDS: z.coerce.number().int().min(300).max(604_800).default(43_200),
+  /**
+   * Web console cookie: `Secure` with the `__Host-` prefix (the console then needs https). Default:
+   * on in production, off otherwise (http://localhost).
+   */
+  DASHBOARD_SECURE_COOKIE: z.enum(["true", "false"]).optional(),
+  /** Web console: failed-or-not operator sign-in attempts allowed per client IP group per 15 minutes. */
+  DASHBOARD_SIGN_IN_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  /** Web console: base URL of the gateway through which it calls the other services' admin endpoints. */
+  DASHBOARD_API_URL: z.url().default("http://127.0.0.1:8080"),
+  /** Web console: timeout of one call to another service's admin endpoint. */
+  DASHBOARD_API_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 })
   .superRefine(refineOperatorToken)
   .transform(withOperatorToken);

@@ -27,18 +27,40 @@ const API_ROUTES = [
   "PATCH /api/v1/organizations/current/settings",
 ];
 
+// The web console's pages and forms (HTML, session cookie), declared with the same builder.
+const DASHBOARD_ROUTES = [
+  "GET /dashboard",
+  "GET /dashboard/assets/{file}",
+  "GET /dashboard/sign-in",
+  "POST /dashboard/sign-in",
+  "POST /dashboard/sign-out",
+  "GET /dashboard/organizations",
+  "POST /dashboard/organizations",
+  "GET /dashboard/organizations/{organizationId}",
+  "POST /dashboard/organizations/{organizationId}/keys",
+  "POST /dashboard/organizations/{organizationId}/keys/{keyId}/rotate",
+  "POST /dashboard/organizations/{organizationId}/keys/{keyId}/revoke",
+  "GET /dashboard/organizations/{organizationId}/settings",
+  "POST /dashboard/organizations/{organizationId}/settings/{mode}",
+  "GET /dashboard/audit",
+];
+
 test("the document names exactly the app's routes, every operator and Admin API route among them", () => {
   expectRoutesMatchDocument(admin.app, adminKeyOpenApi());
   const doc = adminKeyOpenApi();
   const named = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
-  expect(named.sort()).toEqual([...API_ROUTES, "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /docs"].sort());
+  expect(named.sort()).toEqual(
+    [...API_ROUTES, ...DASHBOARD_ROUTES, "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /docs"].sort(),
+  );
 });
 
 test("GET /openapi.json serves the document, with both security schemes and seed 000 error codes", async () => {
   const res = await request(admin.app).get("/openapi.json").expect(200);
   expect(res.headers["content-type"]).toMatch(/^application\/json/);
   expect(res.body).toEqual(JSON.parse(JSON.stringify(adminKeyOpenApi())));
-  expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual(["adminOperatorToken", "adminSecretKey"]);
+  expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual(["adminOperatorToken", "adminSecretKey", "dashboardSession"]);
+  // Console forms are documented as what browsers post.
+  expect(Object.keys(res.body.paths["/dashboard/sign-in"].post.requestBody.content)).toEqual(["application/x-www-form-urlencoded"]);
   const rotate = res.body.paths["/api/v1/keys/{id}/rotate"].post;
   expect(rotate.security).toEqual([{ adminSecretKey: [] }]);
   expect(rotate["x-error-codes"]).toMatchObject({
