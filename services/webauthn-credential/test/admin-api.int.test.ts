@@ -1,3 +1,6 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fuzzEndpoints, isWrappedErrorBody } from "@authplane/service-kit/testing";
 import type { OrgForTest } from "./support/admin.js";
 import { basicPk, basicSk, enroll, expectWrappedError, type Harness, RP, serverCall, signIn, startHarness } from "./support/harness.js";
 import { SoftAuthenticator } from "./support/soft-authenticator.js";
@@ -18,7 +21,8 @@ let b: OrgForTest;
 const keysOf = (org: OrgForTest, mode: "live" | "test" = "test") => ({ pk: org.keys.publishable[mode], sk: org.keys.secret[mode] });
 
 beforeAll(async () => {
-  h = await startHarness({ env: { OPERATOR_TOKEN } });
+  // The per-IP admin limit is tested in rate-limits.int.test.ts; here the fuzzing must not reach it.
+  h = await startHarness({ env: { OPERATOR_TOKEN, RATE_LIMIT_ADMIN_IP_PER_MINUTE: "1000000" } });
   [a, b] = await Promise.all([
     h.admin.createOrganization({ name: "Admin A", webauthn: RP }),
     h.admin.createOrganization({ name: "Admin B", webauthn: RP }),
@@ -377,6 +381,59 @@ describe("hostile input", () => {
     expect((await h.svc.deps.prisma.credential.findUniqueOrThrow({ where: { id } })).isActive).toBe(true);
     expect(await outboxCount()).toBe(before);
   });
+
+  it("generated hostile input on every Admin API endpoint: a 4xx in the wrapped format, valid calls alongside all succeed", async () => {
+    const server: Server = h.svc.app.listen(0, "127.0.0.1");
+    await new Promise<void>((r) => server.once("listening", () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const id = await enroll(h, keysOf(a), new SoftAuthenticator(), { id: "fuzz-admin" });
+      const headers = { authorization: `Bearer ${OPERATOR_TOKEN}`, "x-organization-id": a.organization.id, "x-mode": "test" };
+      const bHeaders = { authorization: basicSk(b.keys.secret.test) };
+      let turn = 0;
+      const report = await fuzzEndpoints({
+        baseUrl: base,
+        runsPerTarget: 60,
+        targets: [
+          {
+            name: "GET /api/v1/credentials",
+            method: "GET",
+            path: "/api/v1/credentials",
+            headers,
+            query: ["userId", "active", "limit", "cursor"],
+          },
+          {
+            name: "GET /api/v1/credentials/{id}",
+            method: "GET",
+            path: "/api/v1/credentials/:credentialId",
+            headers,
+            params: { credentialId: id },
+          },
+          {
+            name: "POST …/deactivate",
+            method: "POST",
+            path: "/api/v1/credentials/:credentialId/deactivate",
+            headers,
+            params: { credentialId: id },
+          },
+          { name: "GET /api/v1/stats/passkeys", method: "GET", path: "/api/v1/stats/passkeys", headers, query: ["days"] },
+        ],
+        valid: async () => {
+          const path = turn++ % 2 ? "/api/v1/credentials?limit=5" : "/api/v1/stats/passkeys?days=3";
+          const res = await fetch(`${base}${path}`, { headers: bHeaders });
+          if (res.status !== 200) throw new Error(`valid request answered ${res.status}: ${await res.text()}`);
+        },
+        isErrorBody: isWrappedErrorBody,
+      });
+      expect(report.hostile).toBe(4 * 60);
+      expect(report.valid).toBe(4 * 60);
+    } finally {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+    }
+  }, 120_000);
 });
 
 test("OpenAPI: the Admin API's five operations, tagged, with the operator token OR the secret key", () => {

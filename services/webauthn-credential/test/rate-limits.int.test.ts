@@ -20,6 +20,7 @@ beforeAll(async () => {
       RATE_LIMIT_SERVER_IP_PER_MINUTE: "5",
       RATE_LIMIT_PUBLISHABLE_KEY_CLIENT_PER_MINUTE: "3",
       RATE_LIMIT_PUBLISHABLE_KEY_PER_MINUTE: "100",
+      RATE_LIMIT_ADMIN_IP_PER_MINUTE: "3",
     },
   });
   org = await h.admin.createOrganization({ name: "Limits", webauthn: RP });
@@ -82,4 +83,25 @@ it("client API: clients at their own (key, client) budget get 429; another clien
   const other = await options(pk, "192.0.2.99");
   expect(other.status).toBe(200);
   expect(other.body.result.publicKey.challenge).toEqual(expect.any(String));
+});
+
+it("Admin API: guesses of the operator token past the per-IP limit get 429 before the token is checked; the right token too", async () => {
+  const list = (token: string, ip: string) =>
+    h.http
+      .get("/api/v1/credentials")
+      .set("X-Forwarded-For", ip)
+      .set("Authorization", `Bearer ${token}`)
+      .set("X-Organization-Id", org.organization.id)
+      .set("X-Mode", "test");
+  for (let i = 0; i < 3; i++) expectWrappedError(await list(randomKey("guess-"), "203.0.113.40"), 401, "InvalidAuthorizationHeader");
+  const limited = await list(h.svc.deps.env.OPERATOR_TOKEN, "203.0.113.40");
+  expectWrappedError(limited, 429, "TooManyRequests");
+  expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+  // Another client is not affected; the secret key's calls count against the same per-IP budget.
+  expect((await list(h.svc.deps.env.OPERATOR_TOKEN, "203.0.113.41")).status).toBe(200);
+  const bySecretKey = () =>
+    h.http.get("/api/v1/stats/passkeys").set("X-Forwarded-For", "203.0.113.41").set("Authorization", basicSk(org.keys.secret.test));
+  expect((await bySecretKey()).status).toBe(200);
+  expect((await bySecretKey()).status).toBe(200);
+  expectWrappedError(await bySecretKey(), 429, "TooManyRequests");
 });
