@@ -128,8 +128,9 @@ export const SessionRevokedData = z.object({
   /**
    * `guest_upgrade`: the guest became a verified consumer (OTP verify or external exchange); every
    * session it had before the upgrade is revoked, the upgrade's own new session is not.
+   * `admin`: revoked through consumer-auth's Admin API (the operator or the organization's server).
    */
-  reason: z.enum(["logout", "refresh_token_reuse", "guest_upgrade"]),
+  reason: z.enum(["logout", "refresh_token_reuse", "guest_upgrade", "admin"]),
 });
 export type SessionRevokedData = z.infer<typeof SessionRevokedData>;
 

@@ -5,6 +5,7 @@ export * from "./keys.js";
 export * from "./subjects.js";
 export * from "./admin.js";
 export * from "./consumer-auth.js";
+export * from "./consumer-admin.js";
 export * from "./otp.js";
 export * from "./passkeys.js";
 export * from "./passkey-admin.js";

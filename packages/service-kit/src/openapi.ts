@@ -11,7 +11,6 @@ import {
   type ResponseDecl,
   type ResponseSpec,
   SENT,
-  type SecurityScheme,
 } from "./endpoint.js";
 import { renderDocsHtml } from "./openapi-html.js";
 import { addSecurityScheme, type JsonSchema, type OpenApiDocument, type OpenApiInfo, type OpenApiOperation } from "./openapi-document.js";

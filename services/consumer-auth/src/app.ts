@@ -1,6 +1,7 @@
 import { createServiceApp, mount, noStore, type OpenApiDocument, serviceOpenApi } from "@authplane/service-kit";
 import type { Express } from "express";
 import type { AppDeps } from "./deps.js";
+import { ADMIN_CONSUMERS_PREFIX, ADMIN_STATS_PATH, adminEndpoints } from "./routes/admin-api.js";
 import { consumerAuthenticators, consumerLimits, internalAuthenticators } from "./routes/auth.js";
 import { API_PREFIX, checkEndpoint, consumerApiEndpoints, introspectEndpoint, publicEndpoints } from "./routes/consumer-api.js";
 import { browserCorsEcho } from "./routes/cors.js";
@@ -28,13 +29,22 @@ export function consumerAuthOpenApi(opts: { demo: boolean }): OpenApiDocument {
       tags: [
         { name: "Consumer API", description: "Pages and apps (publishable key, CORS), the organization's server (secret key), gateways." },
         { name: "Tokens", description: "Access tokens are EdDSA JWTs; verify them with the JWKS." },
+        {
+          name: "Admin API",
+          description:
+            "Consumers, their sessions and sign-in numbers of one organization and mode: the operator token (with X-Organization-Id " +
+            "and X-Mode) or the organization's secret key. Used by the dashboard.",
+        },
       ],
     },
-    [...consumerApiEndpoints, jwksEndpoint, ...(opts.demo ? demoEndpoints : [])],
+    [...consumerApiEndpoints, ...adminEndpoints, jwksEndpoint, ...(opts.demo ? demoEndpoints : [])],
   );
 }
 
-/** The consumer-auth HTTP app. Every route lives under /api/v1/auth except the JWKS (and health, docs, demo). */
+/**
+ * The consumer-auth HTTP app. Every route lives under /api/v1/auth except the JWKS, the Admin API
+ * (/api/v1/consumers, /api/v1/stats/consumers) and health, docs, demo.
+ */
 export function createApp(deps: AppDeps): Express {
   return createServiceApp({
     deps,
@@ -59,6 +69,9 @@ export function createApp(deps: AppDeps): Express {
       // The public endpoints: the per-IP limit and, behind the publishable key, the key's budget in the
       // same Redis round trip, then the key check (which does not take that budget again).
       mount(app, publicEndpoints, { deps, authenticators, limits });
+      // The Admin API (operator token or secret key): consumers' data, never cached either.
+      app.use([ADMIN_CONSUMERS_PREFIX, ADMIN_STATS_PATH], noStore);
+      mount(app, adminEndpoints, { deps, authenticators, limits });
       if (deps.env.DEMO_ENABLED) mount(app, demoEndpoints, { deps, authenticators, limits });
     },
   });

@@ -1,4 +1,13 @@
-import { BaseEnv, DEV_OTP_SEAL_KEYS, envBoolean, importSealPublicKey, RetentionEnvShape } from "@authplane/service-kit";
+import {
+  BaseEnv,
+  DEV_OTP_SEAL_KEYS,
+  envBoolean,
+  importSealPublicKey,
+  operatorTokenEnv,
+  RetentionEnvShape,
+  refineOperatorToken,
+  withOperatorToken,
+} from "@authplane/service-kit";
 import { z } from "zod";
 
 const DEV_SIGNING_KEY_ENCRYPTION_KEY = "dev-only-signing-key-encryption-key-change-me-in-production";
@@ -51,6 +60,11 @@ export const Env = BaseEnv.extend({
   EXCHANGE_CODE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
   /** Bearer credential for internal callers of /introspect (API gateway); empty disables it. */
   INTERNAL_INTROSPECTION_TOKEN: z.string().default(""),
+  /**
+   * The platform operator's bearer token (service-kit operator.ts): the Admin API (/api/v1/consumers,
+   * /api/v1/stats/consumers) with X-Organization-Id + X-Mode. Required (>= 32 chars) in production.
+   */
+  ...operatorTokenEnv,
   /** Requests per minute per client IP group (IPv6 by RATE_LIMIT_IPV6_PREFIX) on every public endpoint. */
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().positive().default(600),
   /**
@@ -134,6 +148,7 @@ export const Env = BaseEnv.extend({
   GUEST_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
 })
   .superRefine((env, ctx) => {
+    refineOperatorToken(env, ctx);
     if (env.NODE_ENV !== "production") return;
     if (env.DEMO_ENABLED === true)
       ctx.addIssue({
@@ -150,7 +165,7 @@ export const Env = BaseEnv.extend({
     if (env.INTERNAL_INTROSPECTION_TOKEN !== "" && env.INTERNAL_INTROSPECTION_TOKEN.length < 32)
       ctx.addIssue({ code: "custom", path: ["INTERNAL_INTROSPECTION_TOKEN"], message: "must be >= 32 chars in production" });
   })
-  .transform((env) => ({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
+  .transform((env) => withOperatorToken({ ...env, DEMO_ENABLED: env.DEMO_ENABLED ?? env.NODE_ENV !== "production" }));
 export type Env = z.infer<typeof Env>;
 
 /**

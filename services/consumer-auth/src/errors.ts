@@ -42,6 +42,16 @@ export const ErrorCatalog = {
     message: "This page's origin is not one of the organization's allowed origins for this key's mode.",
   },
   rateLimited: { status: 429, code: "rate_limited" },
+  consumerNotFound: {
+    status: 404,
+    code: "consumer_not_found",
+    message: "No consumer with this id in this organization and mode.",
+  },
+  sessionNotFound: {
+    status: 404,
+    code: "session_not_found",
+    message: "No session with this id for this consumer.",
+  },
 } as const;
 
 type CatalogEntry = { status: number; code: string; message?: string };

@@ -2,6 +2,8 @@ import { type PruneTask, type RetentionPruner, retentionPrunerFromEnv } from "@a
 import type { AppDeps } from "./deps.js";
 
 const DAY_SECONDS = 86_400;
+/** Days of `pruned_sign_ins` kept: the Admin API's stats window is at most 90 days. */
+const PRUNED_SIGN_INS_KEPT_DAYS = 92;
 
 /**
  * What consumer-auth deletes, and when (README "Retention"). Each statement deletes at most $1
@@ -14,20 +16,33 @@ const DAY_SECONDS = 86_400;
  *   it is valid, and the revoked-session rebuild, which reads revoked sessions whose access tokens
  *   may be alive, no longer needs it) AND either it was revoked that long ago or no refresh token
  *   of it expires later (nothing can renew it).
+ *   Its sign-in is added to `pruned_sign_ins` (per organization, mode, UTC day and method) by the
+ *   same statement, so the Admin API's sign-ins per day do not drop when sessions are deleted.
  * - consumers: guests never upgraded, created more than GUEST_RETENTION_DAYS ago, with no session
  *   left (a guest lives only through its sessions).
+ * - pruned_sign_ins: days older than the Admin API's longest window.
  */
 function consumerAuthPruneTasks(env: AppDeps["env"]): PruneTask[] {
   return [
     {
       name: "sessions",
-      sql: `DELETE FROM sessions WHERE id IN (
-              SELECT s.id FROM sessions s
-              WHERE s.access_expires_at < now() - make_interval(secs => $2::double precision)
-                AND (s.revoked_at < now() - make_interval(secs => $2::double precision)
-                     OR NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id
-                                    AND r.expires_at >= now() - make_interval(secs => $2::double precision)))
-              LIMIT $1)`,
+      // The deleted sessions' sign-ins go to pruned_sign_ins in the same statement (the Admin
+      // API's daily numbers); one row returned per deleted session (the batch's count).
+      sql: `WITH deleted AS (
+              DELETE FROM sessions WHERE id IN (
+                SELECT s.id FROM sessions s
+                WHERE s.access_expires_at < now() - make_interval(secs => $2::double precision)
+                  AND (s.revoked_at < now() - make_interval(secs => $2::double precision)
+                       OR NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id
+                                      AND r.expires_at >= now() - make_interval(secs => $2::double precision)))
+                LIMIT $1)
+              RETURNING organization_id, mode, method, created_at),
+            counted AS (
+              INSERT INTO pruned_sign_ins (organization_id, mode, day, method, count)
+              SELECT organization_id, mode, (created_at AT TIME ZONE 'UTC')::date, method, count(*)
+              FROM deleted GROUP BY 1, 2, 3, 4
+              ON CONFLICT (organization_id, mode, day, method) DO UPDATE SET count = pruned_sign_ins.count + EXCLUDED.count)
+            SELECT 1 FROM deleted`,
       params: () => [env.SESSION_RETENTION_DAYS * DAY_SECONDS],
     },
     {
@@ -45,6 +60,14 @@ function consumerAuthPruneTasks(env: AppDeps["env"]): PruneTask[] {
                 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.consumer_id = c.id)
               LIMIT $1)`,
       params: () => [env.GUEST_RETENTION_DAYS * DAY_SECONDS],
+    },
+    {
+      // The Admin API reads at most 90 days back.
+      name: "pruned_sign_ins",
+      sql: `DELETE FROM pruned_sign_ins WHERE (organization_id, mode, day, method) IN (
+              SELECT organization_id, mode, day, method FROM pruned_sign_ins
+              WHERE day < (now() AT TIME ZONE 'UTC')::date - $2::int LIMIT $1)`,
+      params: () => [PRUNED_SIGN_INS_KEPT_DAYS],
     },
   ];
 }

@@ -79,6 +79,7 @@ test("production: off by default, and DEMO_ENABLED=true refuses to start", () =>
     SIGNING_KEY_ENCRYPTION_KEY: "x".repeat(40),
     OTP_CODE_SECRET: "y".repeat(40),
     OTP_SEAL_PUBLIC_KEY: generateSealKeyPair().publicKey,
+    OPERATOR_TOKEN: "o".repeat(40),
   };
   expect(Env.parse(secrets).DEMO_ENABLED).toBe(false);
   expect(Env.parse({ ...secrets, NODE_ENV: "development" }).DEMO_ENABLED).toBe(true);

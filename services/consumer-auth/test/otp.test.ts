@@ -642,6 +642,7 @@ describe("consumer creation race", () => {
       issueSession(deps, {
         ...scope,
         sessionType: "otp",
+        method: "email_otp",
         settings: { accessTokenTtlSeconds: 3600, refreshTokenTtlSeconds: 86_400, sessionLifetimeSeconds: 2_592_000 },
         consumer: { id: newConsumerId("registered"), kind: "registered", email, create: true },
       });

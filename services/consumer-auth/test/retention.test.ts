@@ -48,8 +48,8 @@ async function insertAbandoned(n: number, daysAgo: number, prefix: string): Prom
       [`con_${id}`, daysAgo],
     );
     await pool.query(
-      `INSERT INTO sessions (id, organization_id, mode, consumer_id, type, access_token_ttl_seconds, refresh_token_ttl_seconds, created_at, access_expires_at)
-       VALUES ($1, 'org_x', 'live', $2, 'guest', 900, 2592000, now() - $3 * ${DAY}, now() - $3 * ${DAY} + interval '15 minutes')`,
+      `INSERT INTO sessions (id, organization_id, mode, consumer_id, type, method, access_token_ttl_seconds, refresh_token_ttl_seconds, created_at, access_expires_at)
+       VALUES ($1, 'org_x', 'live', $2, 'guest', 'guest', 900, 2592000, now() - $3 * ${DAY}, now() - $3 * ${DAY} + interval '15 minutes')`,
       [`ses_${id}`, `con_${id}`, daysAgo],
     );
     await pool.query(

@@ -1,8 +1,15 @@
 import type { VerifiedKey } from "@authplane/contracts";
-import { type ApiConfig, type ApiShape, consumerErrorSchema, defineApi, SEED_COMMON_ERRORS } from "@authplane/service-kit";
+import {
+  type ApiConfig,
+  type ApiShape,
+  consumerErrorSchema,
+  defineApi,
+  SEED_COMMON_ERRORS,
+  type SecurityScheme,
+} from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
 import { type ConsumerErrorCode, ErrorCatalog, OtpErrors } from "../errors.js";
-import type { Scope } from "../scope.js";
+import type { AdminCaller, Scope } from "../scope.js";
 import type { AccessTokenClaims } from "../tokens/access-token-claims.js";
 
 /** A key checked by the `publishableKey` / `secretKey` authenticators (routes/auth.ts). */
@@ -24,17 +31,30 @@ export interface InternalCaller {
  * The consumer API's shape for the endpoint builder: the customer's pages and apps call it with
  * `X-Publishable-Key` (`publishableKey`), its server with `Bearer sk_…` (`secretKey`), a signed-in
  * consumer with its access token (`bearerAccessToken`, logout), gateways and internal services
- * with the internal token or the key they forward (`internalToken`, /introspect and /check).
+ * with the internal token or the key they forward (`internalToken`, /introspect and /check); the
+ * Admin API the operator token or the organization's secret key (`operatorToken`).
  */
 export interface ConsumerApiShape extends ApiShape {
   deps: AppDeps;
-  callers: { publishableKey: KeyCaller; secretKey: KeyCaller; bearerAccessToken: TokenCaller; internalToken: InternalCaller };
+  callers: {
+    publishableKey: KeyCaller;
+    secretKey: KeyCaller;
+    bearerAccessToken: TokenCaller;
+    internalToken: InternalCaller;
+    operatorToken: AdminCaller;
+  };
   limits: "publicIp" | "publicIpAndKey" | "gatewayIp" | "check";
   codes: ConsumerErrorCode;
 }
 
 const AUTH_REQUIRED = ErrorCatalog.authenticationRequired.code;
 const RATE_LIMITED = ErrorCatalog.rateLimited.code;
+const SECRET_KEY_SCHEME: SecurityScheme = {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "sk_…",
+  description: "The organization's secret key: servers only.",
+};
 
 const config: ApiConfig<ConsumerApiShape> = {
   // Seed 000's error answer (`consumerErrorFormat`): `{error, message?, retryAfter?, errorId?}`, or `{error: "validation_error", issues}`.
@@ -52,7 +72,7 @@ const config: ApiConfig<ConsumerApiShape> = {
     },
     secretKey: {
       schemeName: "consumerSecretKey",
-      scheme: { type: "http", scheme: "bearer", bearerFormat: "sk_…", description: "The organization's secret key: servers only." },
+      scheme: SECRET_KEY_SCHEME,
       errors: { 401: [AUTH_REQUIRED], 403: [ErrorCatalog.secretKeyRequired.code], 429: [RATE_LIMITED] },
     },
     bearerAccessToken: {
@@ -81,6 +101,29 @@ const config: ApiConfig<ConsumerApiShape> = {
       },
       errors: { 401: [AUTH_REQUIRED], 403: [ErrorCatalog.secretKeyRequired.code], 429: [RATE_LIMITED] },
     },
+    operatorToken: {
+      schemeName: "consumerOperatorToken",
+      scheme: {
+        type: "http",
+        scheme: "bearer",
+        description:
+          "The platform operator's OPERATOR_TOKEN, with `X-Organization-Id: org_…` and `X-Mode: live|test` naming the organization " +
+          "and mode the call is about (missing or malformed: 400).",
+      },
+      // The same endpoints take the organization's secret key (its own organization and mode).
+      alternatives: [
+        {
+          schemeName: "consumerSecretKey",
+          scheme: SECRET_KEY_SCHEME,
+        },
+      ],
+      errors: {
+        400: ["validation_error"],
+        401: [AUTH_REQUIRED],
+        403: [ErrorCatalog.secretKeyRequired.code],
+        429: [RATE_LIMITED],
+      },
+    },
   },
   limits: {
     publicIp: { description: "RATE_LIMIT_IP_PER_MINUTE per client IP group, before anything else." },
@@ -106,6 +149,9 @@ const config: ApiConfig<ConsumerApiShape> = {
 
 /** The consumer API (seed 000): answers as they are, errors `{error, message?}`. */
 export const consumerApi = defineApi<ConsumerApiShape>({ ...config, tags: ["Consumer API"] });
+
+/** The Admin API (issue 14): consumers, sessions and sign-in numbers of one organization and mode. */
+export const adminApi = defineApi<ConsumerApiShape>({ ...config, tags: ["Admin API"] });
 
 /** The JWKS, the demo page and the like: same errors, other tag. */
 export const publicApi = defineApi<ConsumerApiShape>(config);

@@ -6,14 +6,17 @@ import {
   bearerToken,
   clientIpGroup,
   crossOrigin,
+  hasOperatorToken,
   type LimitImpl,
+  operatorNamedScope,
   safeEqual,
+  ValidationError,
 } from "@authplane/service-kit";
 import type { Request } from "express";
 import type { AppDeps } from "../deps.js";
 import { appError, ErrorCatalog } from "../errors.js";
 import { keyBudgetHash, keyBudgetTakenByGate } from "../limits/request-gate.js";
-import { sameScope, type Scope } from "../scope.js";
+import { type AdminCaller, sameScope, type Scope } from "../scope.js";
 import { verifySessionToken } from "../usecases/verify-access-token.js";
 import type { ConsumerApiShape, InternalCaller } from "./api.js";
 import { assertOriginAllowed, organizationSettings } from "./cors.js";
@@ -61,7 +64,33 @@ export function consumerAuthenticators(deps: AppDeps): Authenticators<ConsumerAp
     secretKey: async (req) => ({ key: await secretKey(deps, req) }),
     bearerAccessToken: async (req, res) => ({ claims: await sessionTokenHolder(deps, req, res) }),
     internalToken: internalAuthenticators(deps).introspect,
+    operatorToken: (req) => adminCaller(deps, req),
   };
+}
+
+/**
+ * The Admin API's caller: `Authorization: Bearer <OPERATOR_TOKEN>` (constant-time compare) with
+ * `X-Organization-Id` + `X-Mode` naming the scope (missing or malformed: 400 validation_error),
+ * or `Bearer sk_…`, the organization's secret key, whose own organization and mode are the scope
+ * (the headers are not read then: a key never reaches another organization). A publishable key:
+ * 403; anything else: 401.
+ */
+async function adminCaller(deps: AppDeps, req: Request): Promise<AdminCaller> {
+  if (hasOperatorToken(req, deps.env.OPERATOR_TOKEN)) {
+    const scope = operatorNamedScope(req);
+    if (!scope) {
+      throw new ValidationError([
+        {
+          path: ["headers", "x-organization-id"],
+          message: "The operator names the organization and mode: X-Organization-Id (org_…) and X-Mode (live or test).",
+          code: "scope_required",
+        },
+      ]);
+    }
+    return { scope, actor: "operator" };
+  }
+  const key = await secretKey(deps, req);
+  return { scope: { organizationId: key.organizationId, mode: key.mode }, actor: "secretKey" };
 }
 
 /**

@@ -11,6 +11,7 @@ export async function createGuestSession(
     organizationId: input.key.organizationId,
     mode: input.key.mode,
     sessionType: "guest",
+    method: "guest",
     consumer: { id: newConsumerId("guest"), kind: "guest", create: true },
     settings: input.key.settings,
     ip: input.ip,

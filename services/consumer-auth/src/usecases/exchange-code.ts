@@ -45,6 +45,7 @@ export async function exchangeCode(
     organizationId: key.organizationId,
     mode: key.mode,
     sessionType: "external" as const,
+    method: "external" as const,
     settings: key.settings,
     ip: input.ip,
     userAgent: input.userAgent,

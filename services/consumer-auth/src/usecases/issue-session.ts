@@ -9,6 +9,7 @@ import {
   type SessionCreatedData,
   type SessionResponse,
   type SessionType,
+  type SignInMethod,
 } from "@authplane/contracts";
 import { newEvent, ulid } from "@authplane/service-kit";
 import type { AppDeps } from "../deps.js";
@@ -21,6 +22,8 @@ export interface IssueSessionInput {
   organizationId: string;
   mode: Mode;
   sessionType: SessionType;
+  /** How the consumer signed in (stored with the session; the Admin API's numbers count by it). */
+  method: SignInMethod;
   consumer: {
     /** `guest_<ULID>` or `cons_<ULID>`. */
     id: string;
@@ -74,8 +77,8 @@ function insertStatement(withConsumer: boolean): { name: string; text: string } 
   // rows inserted by sibling CTEs satisfy them.
   const text = `WITH ${cons}
     sess AS (
-      INSERT INTO sessions (id, organization_id, mode, consumer_id, type, access_token_ttl_seconds, refresh_token_ttl_seconds, ip, user_agent, access_expires_at)
-      VALUES (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}::int, ${p()}::int, ${p()}, ${p()}, ${p()}::timestamptz)
+      INSERT INTO sessions (id, organization_id, mode, consumer_id, type, method, access_token_ttl_seconds, refresh_token_ttl_seconds, ip, user_agent, access_expires_at)
+      VALUES (${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}, ${p()}::int, ${p()}::int, ${p()}, ${p()}, ${p()}::timestamptz)
       RETURNING id),
     rt AS (
       INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at)
@@ -134,7 +137,7 @@ export async function issueSession(
         c.phoneVerifiedAt ?? null,
       ]
     : [];
-  values.push(sessionId, input.organizationId, input.mode, c.id, input.sessionType, accessTtl, refreshTtl, input.ip ?? null);
+  values.push(sessionId, input.organizationId, input.mode, c.id, input.sessionType, input.method, accessTtl, refreshTtl, input.ip ?? null);
   // The token is signed just after the insert: its exp is at most a second later (the revoked
   // marker's slack covers that).
   values.push(input.userAgent?.slice(0, 512) ?? null, new Date(now + accessTtl * 1000));

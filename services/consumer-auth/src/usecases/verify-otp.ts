@@ -79,6 +79,7 @@ async function signIn(deps: Deps, input: VerifyOtpInput, scope: OtpScope, identi
     organizationId: scope.organizationId,
     mode: scope.mode,
     sessionType: "otp" as const,
+    method: identity.kind === "email" ? ("email_otp" as const) : ("phone_otp" as const),
     settings: input.key.settings,
     ip: input.ip,
     userAgent: input.userAgent,
