@@ -27,6 +27,12 @@ const API_ROUTES = [
   "POST /api/v1/auth/introspect",
   "GET /api/v1/auth/check",
   "GET /.well-known/jwks.json",
+  "GET /api/v1/consumers",
+  "GET /api/v1/consumers/{consumerId}",
+  "GET /api/v1/consumers/{consumerId}/sessions",
+  "POST /api/v1/consumers/{consumerId}/sessions/{sessionId}/revoke",
+  "POST /api/v1/consumers/{consumerId}/sessions/revoke",
+  "GET /api/v1/stats/consumers",
 ];
 
 function operations(doc: ReturnType<typeof consumerAuthOpenApi>): string[] {
@@ -68,6 +74,7 @@ test("GET /openapi.json serves the OpenAPI 3.1 document: security schemes, rate 
   expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual([
     "consumerAccessToken",
     "consumerInternalToken",
+    "consumerOperatorToken",
     "consumerPublishableKey",
     "consumerSecretKey",
   ]);

@@ -211,6 +211,7 @@ describe("codes sealed to otp-delivery", () => {
       NODE_ENV: "production",
       SIGNING_KEY_ENCRYPTION_KEY: "s".repeat(40),
       OTP_CODE_SECRET: "o".repeat(40),
+      OPERATOR_TOKEN: "t".repeat(40),
     };
     expect(() => Env.parse(production)).toThrow(/OTP_SEAL_PUBLIC_KEY/);
     expect(() => Env.parse({ ...production, OTP_SEAL_PUBLIC_KEY: generateSealKeyPair().publicKey })).not.toThrow();

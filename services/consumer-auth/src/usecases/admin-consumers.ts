@@ -78,7 +78,7 @@ type ConsumerQuery =
  * (`+` and digits, normalised to E.164, exact); anything else, the start of an email address
  * (case-insensitive).
  */
-export function parseConsumerQuery(q: string): ConsumerQuery {
+function parseConsumerQuery(q: string): ConsumerQuery {
   if (CONSUMER_ID.test(q)) return { by: "id", value: q };
   if (q.includes("@")) return { by: "email", value: q.toLowerCase() };
   if (/^\+?[0-9 ().-]{4,40}$/.test(q)) {
