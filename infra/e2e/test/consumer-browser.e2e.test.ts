@@ -14,6 +14,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { chromiumLaunchOptions, eventually } from "@authplane/service-kit/testing";
 // The development gateway of `npm start` (test-only import; it has no dependencies).
 import { createGateway } from "../../gateway/src/main.js";
+import { seriousViolations } from "../src/axe.mjs";
 import { createOrganization, type OrganizationKeys, type Stack, startStack } from "../src/stack.mjs";
 
 jest.setTimeout(180_000);
@@ -153,6 +154,8 @@ async function walk(origin: string, apiBase: string): Promise<void> {
   });
   try {
     const tab1 = await openTab(context, origin, apiBase);
+    // The demo page is usable from a keyboard and a screen reader (axe-core: nothing serious).
+    expect(await seriousViolations(tab1.page)).toEqual([]);
     const email = `ada+${Date.now()}${Math.random().toString(36).slice(2, 6)}@example.com`;
 
     // 1. Guest.
