@@ -2,6 +2,7 @@ import type { CreatedOrganization } from "@authplane/admin-key/testing";
 import { type EventEnvelope, EventType, OTP_REQUESTED_TYPE, type SessionRevokedData } from "@authplane/contracts";
 import { eventually } from "@authplane/service-kit/testing";
 import { consumerAuthOpenApi } from "../src/app.js";
+import { createConsumerAuthPruner } from "../src/retention.js";
 import { openJobCode, request, startWorld, type World } from "./helpers.js";
 
 /**
@@ -415,6 +416,46 @@ describe("stats", () => {
       consumers: { total: 1, registered: 0, guest: 1 },
     });
   });
+});
+
+test("sessions the retention pruner deletes keep counting in their day's sign-ins", async () => {
+  const org = await w.admin.createOrganization({ name: "Pruned Org" });
+  const a = await guest(org);
+  const b = await otpSignIn({ phone: "+1 202 555 0188" }, org);
+  // Both signed in 10 days ago, logged out (revoked) and long expired: past SESSION_RETENTION_DAYS (7).
+  for (const s of [a, b]) {
+    await w.ca.deps.prisma.session.update({
+      where: { id: s.session.sessionId },
+      data: {
+        createdAt: new Date(Date.now() - 10 * 86_400_000),
+        accessExpiresAt: new Date(Date.now() - 10 * 86_400_000),
+        revokedAt: new Date(Date.now() - 10 * 86_400_000),
+        revokedReason: "logout",
+      },
+    });
+  }
+  const stats = async () => (await asOperator("get", "/api/v1/stats/consumers", org).query({ days: "14" })).body;
+  const before = await stats();
+  expect(before.days[3].signIns).toEqual({ guest: 1, email_otp: 0, phone_otp: 1, external: 0 });
+  // A day older than any window: dropped by the same round.
+  await w.ca.deps.prisma.prunedSignIn.create({
+    data: {
+      organizationId: org.organization.id,
+      mode: "live",
+      day: new Date(`${day(new Date(Date.now() - 100 * 86_400_000))}T00:00:00Z`),
+      method: "guest",
+      count: 1,
+    },
+  });
+  const round = await createConsumerAuthPruner(w.ca.deps).runOnce();
+  expect(round.sessions).toBeGreaterThanOrEqual(2);
+  expect(await w.ca.deps.prisma.session.count({ where: { id: { in: [a.session.sessionId, b.session.sessionId] } } })).toBe(0);
+  expect(await stats()).toEqual(before);
+  const kept = await w.ca.deps.prisma.prunedSignIn.findMany({ where: { organizationId: org.organization.id }, orderBy: { method: "asc" } });
+  expect(kept.map((r) => [day(r.day), r.method, Number(r.count)])).toEqual([
+    [before.days[3].date, "guest", 1],
+    [before.days[3].date, "phone_otp", 1],
+  ]);
 });
 
 function day(d: Date): string {
