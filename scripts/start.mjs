@@ -11,7 +11,11 @@ import { supervise } from "./supervisor.mjs";
 
 if (!(await checkInfra())) process.exit(1);
 
-const baseEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "development" };
+// One operator token for every service (admin-key's operator API and the Admin API endpoints of
+// consumer-auth, webauthn-credential and otp-delivery that the dashboard calls): the development
+// default unless OPERATOR_TOKEN is set (each service refuses the default in production).
+const operatorToken = process.env.OPERATOR_TOKEN ?? "dev-operator-token";
+const baseEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "development", OPERATOR_TOKEN: operatorToken };
 for (const s of SERVICES) {
   const r = spawnSync(process.execPath, ["dist/migrate.js"], { cwd: s.dir, stdio: "inherit", env: baseEnv });
   if (r.status !== 0) {
@@ -41,6 +45,8 @@ try {
   /* admin-key not present */
 }
 const perServiceEnv = {
+  // The dashboard (/dashboard/) calls the other services' Admin API through the gateway.
+  "admin-key": { DASHBOARD_API_URL: `http://127.0.0.1:${GATEWAY.port}` },
   "webauthn-credential": devOrg ? { DEMO_PUBLISHABLE_KEY: devOrg.keys.publishable.test, DEMO_SECRET_KEY: devOrg.keys.secret.test } : {},
   // The consumer demo page starts with the development organization's publishable test key.
   "consumer-auth": devOrg ? { DEMO_PUBLISHABLE_KEY: devOrg.keys.publishable.test } : {},
@@ -130,7 +136,7 @@ if (!stopping) {
     publishable (live): ${dev.keys.publishable.live}
     secret      (live): ${dev.keys.secret.live}
                         secret_${dev.keys.secret.live}   (the same key, as the passkey server SDKs take it)
-  Operator token: ${process.env.OPERATOR_TOKEN ?? "dev-operator-token"}   (kept in ${path.relative(root, devFile)}, development only)
+  Operator token: ${operatorToken}   (kept in ${path.relative(root, devFile)}, development only)
   Passkey demo: http://localhost:${GATEWAY.port}/demo/
   Consumer SDK demo: http://localhost:${GATEWAY.port}/demo/consumer/`;
   }

@@ -8,7 +8,7 @@
 // encryption keys, one NATS password per service, the OTP sealing key pair). A value already in
 // a file is kept: run it again after an upgrade to add new keys without changing the old ones
 // (USERNAME_HASH_SECRET and SIGNING_KEY_ENCRYPTION_KEY must never change). Rotate a value by
-// deleting its line. `<SERVICE>_DATABASE_URL` (e.g. ADMIN_KEY_DATABASE_URL) gives one service its
+// deleting its line (OPERATOR_TOKEN: from all four files, it is one value). `<SERVICE>_DATABASE_URL` (e.g. ADMIN_KEY_DATABASE_URL) gives one service its
 // own Postgres role. Nothing is printed but the file names.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -64,10 +64,27 @@ if (Boolean(publicKey) !== Boolean(privateKey)) {
 }
 const seal = publicKey && privateKey ? { publicKey, privateKey } : sealKeyPair();
 
+// One operator token for the platform: admin-key's operator API and the Admin API endpoints of the
+// other three services (the dashboard calls them with it). A token already in some files is
+// given to the others; two different ones are refused.
+const operatorTokens = new Set(
+  Object.values(existing)
+    .map((values) => values.get("OPERATOR_TOKEN"))
+    .filter(Boolean),
+);
+if (operatorTokens.size > 1) {
+  process.stderr.write(
+    "OPERATOR_TOKEN differs between the services' files: it is one value; delete every OPERATOR_TOKEN line to make a new one\n",
+  );
+  process.exit(1);
+}
+const operatorToken = [...operatorTokens][0] ?? random();
+
 /** What each service's Secret holds: [name, how to get a value when the file has none]. */
 const wanted = {
-  "admin-key": [["OPERATOR_TOKEN", random]],
+  "admin-key": [["OPERATOR_TOKEN", () => operatorToken]],
   "consumer-auth": [
+    ["OPERATOR_TOKEN", () => operatorToken],
     ["SIGNING_KEY_ENCRYPTION_KEY", random],
     ["OTP_CODE_SECRET", random],
     ["OTP_SEAL_PUBLIC_KEY", () => seal.publicKey],
@@ -75,11 +92,13 @@ const wanted = {
     ["INTERNAL_INTROSPECTION_TOKEN", random],
   ],
   "otp-delivery": [
+    ["OPERATOR_TOKEN", () => operatorToken],
     ["OTP_SEAL_PRIVATE_KEY", () => seal.privateKey],
     ["SMTP_PASSWORD", (svc) => external("SMTP_PASSWORD", svc) ?? ""],
     ["SMS_AUTH_TOKEN", (svc) => external("SMS_AUTH_TOKEN", svc) ?? ""],
   ],
   "webauthn-credential": [
+    ["OPERATOR_TOKEN", () => operatorToken],
     ["DECOY_CREDENTIAL_SECRET", random],
     ["USERNAME_HASH_SECRET", random],
   ],

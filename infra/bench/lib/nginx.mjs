@@ -35,6 +35,7 @@ export async function nginxEdge({ consumerAuthUrl, adminKeyUrl, log }) {
       ADMIN_KEY_UPSTREAM: host(adminKeyUrl),
       // Not benchmarked: the passkey paths answer 502 if called.
       WEBAUTHN_CREDENTIAL_UPSTREAM: "127.0.0.1:9",
+      OTP_DELIVERY_UPSTREAM: "127.0.0.1:9",
       PROTECTED_API_UPSTREAM: apiAddress,
       EDGE_RATE: "1000000r/s",
       EDGE_BURST: "1000000",

@@ -140,7 +140,10 @@ export async function startStack(opts) {
   const instances = opts.instances ?? 1;
   /** Base URLs of every instance of each service (the gateway gets them all). */
   const instanceUrls = {};
+  /** One operator token for every service: admin-key's operator API and the others' Admin API endpoints. */
   const operatorToken = `op_${randomBytes(24).toString("hex")}`;
+  // The gateway's port is chosen first: admin-key's dashboard calls the Admin API through it.
+  const gatewayPort = opts.gateway ? await nextPort() : null;
   const urls = {};
   /** Base URL of each service's metrics listener (METRICS_PORT): `${metricsUrls[name]}/metrics`. */
   const metricsUrls = {};
@@ -214,6 +217,7 @@ export async function startStack(opts) {
           LOG_LEVEL: opts.logLevel ?? process.env.E2E_LOG_LEVEL ?? "warn",
           HOST: "127.0.0.1",
           OPERATOR_TOKEN: operatorToken,
+          ...(name === "admin-key" && gatewayPort ? { DASHBOARD_API_URL: `http://127.0.0.1:${gatewayPort}` } : {}),
           ...(opts.env?.[name] ?? {}),
         };
         envs[name] = env;
@@ -223,8 +227,8 @@ export async function startStack(opts) {
         started.push(waitReady(p, `${url}/readyz`, opts.readyTimeoutMs ?? 45_000));
       }
     }
-    if (opts.gateway) {
-      const port = await nextPort();
+    if (gatewayPort) {
+      const port = gatewayPort;
       stack.gatewayUrl = `http://127.0.0.1:${port}`;
       const env = { ...base, PORT: String(port), HOST: "127.0.0.1", ...(opts.env?.gateway ?? {}) };
       // Services not started point at a closed port, so their paths answer 503 rather than

@@ -162,6 +162,7 @@ describe("nginx in front of the built services", () => {
         CONSUMER_AUTH_UPSTREAM: hostOf("consumer-auth"),
         ADMIN_KEY_UPSTREAM: hostOf("admin-key"),
         WEBAUTHN_CREDENTIAL_UPSTREAM: hostOf("webauthn-credential"),
+        OTP_DELIVERY_UPSTREAM: hostOf("otp-delivery"),
         PROTECTED_API_UPSTREAM: apiAddress,
         // A load balancer in front of nginx, at 127.0.0.2.
         EDGE_TRUSTED_PROXY: "127.0.0.2",
@@ -214,6 +215,43 @@ describe("nginx in front of the built services", () => {
     expect([tagged.status, tagged.headers["x-request-id"]]).toEqual([404, "edge-e2e-2"]);
     const badId = await gw("GET", "/.well-known/jwks.json", { headers: { "x-request-id": "no spaces allowed" } });
     expect(badId.headers["x-request-id"]).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test("the Admin API through the edge: the operator's X-Organization-Id/X-Mode reach the service, another organization sees nothing", async () => {
+    // A real delivery: an OTP requested through the edge with organization A's test key.
+    const email = `edge-admin-${randomBytes(4).toString("hex")}@example.com`;
+    const requested = await gw("POST", "/api/v1/auth/otp/request", {
+      headers: { "x-publishable-key": keysA.publishable.test },
+      body: { email },
+      from: "127.0.0.7",
+    });
+    expectStatus(requested, 200);
+    const operator = (org: string, mode = "test") => ({
+      authorization: `Bearer ${stack.operatorToken}`,
+      "x-organization-id": org,
+      "x-mode": mode,
+    });
+    let list: Reply | null = null;
+    for (let i = 0; i < 100; i++) {
+      list = await gw("GET", "/api/v1/otp-deliveries?channel=email", { headers: operator(orgA.id) });
+      expectStatus(list, 200);
+      if (list.json.data.some((d: { status: string }) => d.status === "sent")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(list?.json.data).toEqual([expect.objectContaining({ channel: "email", destination: `e***@example.com`, status: "sent" })]);
+    expect(list?.text).not.toContain(email);
+    const stats = await gw("GET", "/api/v1/stats/otp-deliveries?days=1", { headers: operator(orgA.id) });
+    expectStatus(stats, 200);
+    expect(stats.json.successRate).toBe(1);
+    // Organization B, and organization A's live mode, see none of it.
+    expect((await gw("GET", "/api/v1/otp-deliveries", { headers: operator(orgB.id) })).json).toEqual({ data: [], nextCursor: null });
+    expect((await gw("GET", "/api/v1/otp-deliveries", { headers: operator(orgA.id, "live") })).json.data).toEqual([]);
+    // Without the token: 401 in the service's format; the token without the scope headers: 400.
+    const anonymous = await gw("GET", "/api/v1/otp-deliveries", { headers: { "x-organization-id": orgA.id, "x-mode": "test" } });
+    expect([anonymous.status, anonymous.json]).toEqual([401, SEED000_401]);
+    const unscoped = await gw("GET", "/api/v1/stats/otp-deliveries", { headers: { authorization: `Bearer ${stack.operatorToken}` } });
+    expect([unscoped.status, unscoped.json.error]).toEqual([400, "validation_error"]);
+    secrets.push(stack.operatorToken);
   });
 
   test("/dev/ is never routed, although otp-delivery serves it", async () => {
@@ -423,7 +461,13 @@ describe("the nginx template routes exactly like the development gateway", () =>
         req.resume();
         // Never answers: the upstream timeout.
         if (req.url?.includes("/hang")) return;
-        const text = JSON.stringify({ service: name, method: req.method, url: req.url });
+        const seen = ["x-organization-id", "x-mode", "x-internal-token", "x-consumer-id", "x-session-id"];
+        const text = req.url?.includes("/echo-headers")
+          ? JSON.stringify({
+              service: name,
+              headers: Object.fromEntries(seen.filter((h) => h in req.headers).map((h) => [h, req.headers[h]])),
+            })
+          : JSON.stringify({ service: name, method: req.method, url: req.url });
         res.writeHead(200, { "content-type": "application/json" });
         res.end(text);
       });
@@ -434,6 +478,7 @@ describe("the nginx template routes exactly like the development gateway", () =>
         CONSUMER_AUTH_UPSTREAM: addresses.consumer ?? "",
         ADMIN_KEY_UPSTREAM: addresses.admin ?? "",
         WEBAUTHN_CREDENTIAL_UPSTREAM: addresses.webauthn ?? "",
+        OTP_DELIVERY_UPSTREAM: addresses.otp ?? "",
         PROTECTED_API_UPSTREAM: addresses.admin ?? "",
         EDGE_RATE: "1r/m",
         EDGE_BURST: "150",
@@ -446,6 +491,7 @@ describe("the nginx template routes exactly like the development gateway", () =>
         CONSUMER_AUTH_UPSTREAM: await closed(),
         ADMIN_KEY_UPSTREAM: await closed(),
         WEBAUTHN_CREDENTIAL_UPSTREAM: await closed(),
+        OTP_DELIVERY_UPSTREAM: await closed(),
         PROTECTED_API_UPSTREAM: await closed(),
       },
     });
@@ -485,10 +531,11 @@ describe("the nginx template routes exactly like the development gateway", () =>
     let routed = 0;
     for (const path of paths) {
       const viaGateway = await call(gatewayUrl, "GET", path);
-      const viaNginx = await call(edge.url, "GET", path);
+      // From an address of its own: these ~140 requests stay within the edge's per-client burst.
+      const viaNginx = await call(edge.url, "GET", path, { from: "127.0.0.6" });
       const expected = serviceOf(path.split("?")[0] ?? "");
-      if (expected === null || expected === "otp") {
-        // Not routed (the gateway routes /dev to otp-delivery; nginx never does).
+      if (expected === null || path.startsWith("/dev")) {
+        // Not routed (the gateway routes /dev to otp-delivery; nginx never does, only its Admin API).
         expect([path, viaNginx.status]).toEqual([path, 404]);
         expect(viaNginx.json).toEqual(gatewayErrorBody(path.split("?")[0] ?? "", "not_found", "No service serves this path."));
         if (expected === null) expect(viaNginx.json).toEqual(viaGateway.json);
@@ -500,6 +547,37 @@ describe("the nginx template routes exactly like the development gateway", () =>
     }
     // Every service prefix except /dev was tried at least four ways.
     expect(routed).toBeGreaterThanOrEqual((ROUTE_PREFIXES.length - 1) * 4);
+  });
+
+  test("the Admin API paths pass the operator's X-Organization-Id/X-Mode; the internal and identity headers never pass", async () => {
+    const sent = {
+      "x-organization-id": "org_01HXYZ0000000000000000000A",
+      "x-mode": "live",
+      "x-internal-token": "int_forged",
+      "x-consumer-id": "cons_forged",
+      "x-session-id": "sess_forged",
+    };
+    const scope = { "x-organization-id": sent["x-organization-id"], "x-mode": "live" };
+    for (const [prefix, service] of [
+      ["/api/v1/consumers", "consumer"],
+      ["/api/v1/stats/consumers", "consumer"],
+      ["/api/v1/credentials", "webauthn"],
+      ["/api/v1/stats/passkeys", "webauthn"],
+      ["/api/v1/otp-deliveries", "otp"],
+      ["/api/v1/stats/otp-deliveries", "otp"],
+    ] as const) {
+      const r = await call(edge.url, "GET", `${prefix}/echo-headers`, { headers: sent, from: "127.0.0.8" });
+      expect([prefix, r.status, r.json]).toEqual([prefix, 200, { service, headers: scope }]);
+    }
+    // Everywhere else the scope headers are stripped too (only the token check may set them).
+    for (const [path, service] of [
+      ["/api/v1/keys/echo-headers", "admin"],
+      ["/dashboard/echo-headers", "admin"],
+      ["/api/v1/auth/echo-headers", "consumer"],
+    ] as const) {
+      const r = await call(edge.url, "GET", path, { headers: sent, from: "127.0.0.8" });
+      expect([path, r.status, r.json]).toEqual([path, 200, { service, headers: {} }]);
+    }
   });
 
   test("dot segments and encoded separators: 400 in the path's format, like the gateway", async () => {
@@ -556,7 +634,17 @@ describe("the nginx template routes exactly like the development gateway", () =>
   });
 
   test("an upstream that is down: 503 with Retry-After in the path's format, also when the token check is down", async () => {
-    for (const path of ["/api/v1/auth/guest", "/.well-known/jwks.json", "/api/v1/keys", "/credential/find", "/demo/"]) {
+    for (const path of [
+      "/api/v1/auth/guest",
+      "/.well-known/jwks.json",
+      "/api/v1/keys",
+      "/credential/find",
+      "/demo/",
+      "/api/v1/otp-deliveries",
+      "/api/v1/consumers",
+      "/api/v1/credentials",
+      "/dashboard/",
+    ]) {
       const r = await call(dead.url, "POST", path);
       expect([path, r.status, r.headers["retry-after"]]).toEqual([path, 503, "1"]);
       expect(r.headers["x-request-id"]).toMatch(/^[0-9a-f]{32}$/);

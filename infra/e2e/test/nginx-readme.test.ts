@@ -19,6 +19,6 @@ test("docker-compose.yml gives nginx the template and a value for every variable
 
 test("rendering names every variable left without a value", () => {
   expect(() => renderTemplate({ EDGE_LISTEN: "8080" })).toThrow(
-    /ADMIN_KEY_UPSTREAM, CONSUMER_AUTH_UPSTREAM, PROTECTED_API_UPSTREAM, WEBAUTHN_CREDENTIAL_UPSTREAM/,
+    /ADMIN_KEY_UPSTREAM, CONSUMER_AUTH_UPSTREAM, OTP_DELIVERY_UPSTREAM, PROTECTED_API_UPSTREAM, WEBAUTHN_CREDENTIAL_UPSTREAM/,
   );
 });

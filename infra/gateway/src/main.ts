@@ -35,6 +35,13 @@ export const ROUTE_PREFIXES: ReadonlyArray<readonly [string, keyof GatewayTarget
   ["/.well-known", "consumer"],
   ["/api/v1/organizations", "admin"],
   ["/api/v1/keys", "admin"],
+  // The Admin API endpoints of the other services (issue 14: what the dashboard calls).
+  ["/api/v1/consumers", "consumer"],
+  ["/api/v1/stats/consumers", "consumer"],
+  ["/api/v1/credentials", "webauthn"],
+  ["/api/v1/stats/passkeys", "webauthn"],
+  ["/api/v1/otp-deliveries", "otp"],
+  ["/api/v1/stats/otp-deliveries", "otp"],
   // The web console (HTML, session cookie): admin-key serves it.
   ["/dashboard", "admin"],
   ["/attestation", "webauthn"],

@@ -95,6 +95,18 @@ describe("routing table (issue 2)", () => {
     ["/credential/create", "webauthn"],
     ["/auth/verify", "webauthn"],
     ["/dev/outbox", "otp"],
+    // Issue 14: the Admin API endpoints the dashboard calls, and the dashboard itself.
+    ["/api/v1/consumers", "consumer"],
+    ["/api/v1/consumers/con_1/sessions/revoke", "consumer"],
+    ["/api/v1/stats/consumers", "consumer"],
+    ["/api/v1/credentials", "webauthn"],
+    ["/api/v1/credentials/cred_1/deactivate", "webauthn"],
+    ["/api/v1/stats/passkeys", "webauthn"],
+    ["/api/v1/otp-deliveries", "otp"],
+    ["/api/v1/stats/otp-deliveries", "otp"],
+    ["/dashboard", "admin"],
+    ["/dashboard/", "admin"],
+    ["/dashboard/organizations/org_1", "admin"],
     ["/demo/consumer/", "consumer"],
     ["/demo/consumer/sdk.js", "consumer"],
     ["/demo/", "webauthn"],
@@ -116,6 +128,11 @@ describe("routing table (issue 2)", () => {
     expect(route("/api/v1/auth-admin/x", t)).toBeNull();
     expect(route("/api/v1/organizationsX", t)).toBeNull();
     expect(route("/devtools", t)).toBeNull();
+    expect(route("/api/v1/stats", t)).toBeNull();
+    expect(route("/api/v1/stats/other", t)).toBeNull();
+    expect(route("/api/v1/otp-deliveriesx", t)).toBeNull();
+    expect(route("/api/v1/consumersx", t)).toBeNull();
+    expect(route("/dashboardx", t)).toBeNull();
     expect(route("/auth/verifyx", t)).toBeNull();
     expect(route("/auth", t)).toBeNull();
     expect(route("/", t)).toBeNull();
@@ -321,7 +338,18 @@ describe("the gateway's own errors on passkey paths are wrapped {result: null, e
   test("which paths get which format", () => {
     for (const p of ["/auth/verify", "/registration/attach", "/credential/find", "/attestation/options", "/assertion/x", "/nope", "/"])
       expect([p, errorStyleOf(p)]).toEqual([p, "passkey"]);
-    for (const p of ["/api/v1/auth/guest", "/api/v1/keys", "/api/v2/x", "/api", "/.well-known/jwks.json", "/dev/outbox"])
+    for (const p of [
+      "/api/v1/auth/guest",
+      "/api/v1/keys",
+      "/api/v2/x",
+      "/api",
+      "/.well-known/jwks.json",
+      "/dev/outbox",
+      "/api/v1/consumers",
+      "/api/v1/otp-deliveries",
+      "/api/v1/stats/otp-deliveries",
+      "/dashboard/",
+    ])
       expect([p, errorStyleOf(p)]).toEqual([p, "seed000"]);
   });
 

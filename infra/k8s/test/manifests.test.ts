@@ -267,6 +267,16 @@ describe("production environment of each service", () => {
     expect(openOtpCode(sealed, [importSealPrivateKey(delivery.OTP_SEAL_PRIVATE_KEY as string)], ctx)).toBe("123456");
   });
 
+  it("one OPERATOR_TOKEN for the platform: admin-key and the three services with Admin API endpoints get the same value", () => {
+    const tokens = Object.keys(SERVICES).map((service) => {
+      const { env, fromSecret } = containerEnv(prodObjects, podSpec(find(prodObjects, "Deployment", service))?.containers[0]);
+      expect({ service, fromSecret: fromSecret.has("OPERATOR_TOKEN") }).toEqual({ service, fromSecret: true });
+      return env.OPERATOR_TOKEN;
+    });
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]?.length).toBeGreaterThanOrEqual(32);
+  });
+
   it("NATS gets each service's password from that service's Secret", () => {
     const nats = find(prodObjects, "StatefulSet", "nats");
     const { env } = containerEnv(prodObjects, podSpec(nats)?.containers[0]);
@@ -413,20 +423,35 @@ describe("NetworkPolicies", () => {
     expect(deny.map((p) => [...p.spec.policyTypes].sort())).toEqual([["Egress", "Ingress"]]);
   });
 
-  it("only the edge reaches the services' HTTP ports; otp-delivery's is reached by nobody (its /dev/ is never routed)", () => {
+  it("only the edge reaches the services' HTTP ports (otp-delivery's for its Admin API; nginx never routes /dev/)", () => {
     const ports: Record<string, number> = {};
     for (const service of Object.keys(SERVICES))
       ports[service] = find(prodObjects, "Deployment", service).spec.template.spec.containers[0].ports[0].containerPort;
     expect(allowedIn("admin-key", ports["admin-key"] as number)).toEqual(["edge"]);
     expect(allowedIn("consumer-auth", ports["consumer-auth"] as number)).toEqual(["edge"]);
     expect(allowedIn("webauthn-credential", ports["webauthn-credential"] as number)).toEqual(["edge"]);
-    expect(allowedIn("otp-delivery", ports["otp-delivery"] as number)).toEqual([]);
+    expect(allowedIn("otp-delivery", ports["otp-delivery"] as number)).toEqual(["edge"]);
     // The edge itself is public, and can open exactly the routed services.
     expect(allowedIn("edge", 8080)).toEqual(["outside"]);
-    for (const service of ["admin-key", "consumer-auth", "webauthn-credential"])
+    for (const service of ["admin-key", "consumer-auth", "webauthn-credential", "otp-delivery"])
       expect(allowedOut("edge", service, ports[service] as number)).toBe(true);
-    expect(allowedOut("edge", "otp-delivery", ports["otp-delivery"] as number)).toBe(false);
     expect(allowedOut("edge", "nats", 4222)).toBe(false);
+    // The edge's otp-delivery routes are its two Admin API prefixes, never /dev/.
+    const template = readFileSync(TEMPLATE_PATH, "utf8");
+    const otpRoutes = [...template.matchAll(/"~\^(\S+)\(\?:\[\/\?\]\|\$\)" authplane_otp_delivery;/g)].map((m) => m[1]);
+    expect(otpRoutes).toEqual(["/api/v1/otp-deliveries", "/api/v1/stats/otp-deliveries"]);
+    expect(template).not.toMatch(/"~\^\/dev/);
+  });
+
+  it("admin-key reaches the edge (the dashboard's server-side calls, DASHBOARD_API_URL = the edge Service); no other service does", () => {
+    expect(allowedOut("admin-key", "edge", 8080)).toBe(true);
+    for (const service of ["consumer-auth", "webauthn-credential", "otp-delivery"]) expect(allowedOut(service, "edge", 8080)).toBe(false);
+    const edge = find(prodObjects, "Service", "edge");
+    const { env } = containerEnv(prodObjects, podSpec(find(prodObjects, "Deployment", "admin-key"))?.containers[0]);
+    expect(env.DASHBOARD_API_URL).toBe(`http://edge:${edge.spec.ports[0].port}`);
+    expect(edge.spec.ports[0].targetPort).toBe("http");
+    const edgePort = podSpec(find(prodObjects, "Deployment", "edge"))?.containers[0].ports.find((p: { name: string }) => p.name === "http");
+    expect(edgePort.containerPort).toBe(8080);
   });
 
   it("the metrics ports are reached by Prometheus (another namespace) only, never through the edge", () => {
@@ -542,6 +567,7 @@ describe("edge (nginx)", () => {
       ["CONSUMER_AUTH_UPSTREAM", "consumer-auth"],
       ["ADMIN_KEY_UPSTREAM", "admin-key"],
       ["WEBAUTHN_CREDENTIAL_UPSTREAM", "webauthn-credential"],
+      ["OTP_DELIVERY_UPSTREAM", "otp-delivery"],
     ] as const) {
       const svc = find(prodObjects, "Service", service);
       expect(env[variable]).toBe(`${service}:${svc.spec.ports[0].port}`);
@@ -640,6 +666,21 @@ describe("make-secrets.mjs", () => {
       expect(readFileSync(path.join(out, "webauthn-credential.env"), "utf8")).toBe(before);
       // Nothing secret on stdout.
       expect(run(urls).stdout).not.toMatch(/USERNAME_HASH_SECRET|NATS_PASSWORD/);
+
+      // The operator token is one value: one file's is given to the others, two different ones are refused.
+      const token = (file: string) => /^OPERATOR_TOKEN=(.*)$/m.exec(readFileSync(path.join(out, file), "utf8"))?.[1];
+      const admin = token("admin-key.env");
+      for (const f of ["consumer-auth.env", "otp-delivery.env", "webauthn-credential.env"]) expect([f, token(f)]).toEqual([f, admin]);
+      const authFile = path.join(out, "consumer-auth.env");
+      const authText = readFileSync(authFile, "utf8");
+      writeFileSync(authFile, authText.replace(/^OPERATOR_TOKEN=.*$/m, "OPERATOR_TOKEN=another-operator-token-0123456789abcdef"));
+      const differs = run(urls);
+      expect(differs.status).toBe(1);
+      expect(differs.stderr).toMatch(/OPERATOR_TOKEN differs/);
+      expect(differs.stderr).not.toContain(admin);
+      writeFileSync(authFile, authText.replace(/^OPERATOR_TOKEN=.*\n/m, ""));
+      expect(run(urls).status).toBe(0);
+      expect(token("consumer-auth.env")).toBe(admin);
 
       const delivery = path.join(out, "otp-delivery.env");
       writeFileSync(delivery, readFileSync(delivery, "utf8").replace(/^OTP_SEAL_PRIVATE_KEY=.*\n/m, ""));
