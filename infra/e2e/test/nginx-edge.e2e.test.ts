@@ -251,6 +251,18 @@ describe("nginx in front of the built services", () => {
     expect([anonymous.status, anonymous.json]).toEqual([401, SEED000_401]);
     const unscoped = await gw("GET", "/api/v1/stats/otp-deliveries", { headers: { authorization: `Bearer ${stack.operatorToken}` } });
     expect([unscoped.status, unscoped.json.error]).toEqual([400, "validation_error"]);
+    // consumer-auth's and webauthn-credential's Admin API through the edge too: organization A's
+    // guest consumer (made through the edge above) is listed for A in test mode, never for B.
+    const consumersA = await gw("GET", "/api/v1/consumers", { headers: operator(orgA.id) });
+    expectStatus(consumersA, 200);
+    expect(consumersA.json.data.map((c: { id: string }) => c.id)).toContain(guestA.consumerId);
+    const consumersB = await gw("GET", "/api/v1/consumers", { headers: operator(orgB.id) });
+    expectStatus(consumersB, 200);
+    expect(consumersB.json.data.map((c: { id: string }) => c.id)).not.toContain(guestA.consumerId);
+    for (const path of ["/api/v1/stats/consumers?days=1", "/api/v1/credentials", "/api/v1/stats/passkeys?days=1"]) {
+      const r = await gw("GET", path, { headers: operator(orgA.id) });
+      expect([path, r.status]).toEqual([path, 200]);
+    }
     secrets.push(stack.operatorToken);
   });
 

@@ -104,7 +104,6 @@ describe("routing table (issue 2)", () => {
     ["/api/v1/stats/passkeys", "webauthn"],
     ["/api/v1/otp-deliveries", "otp"],
     ["/api/v1/stats/otp-deliveries", "otp"],
-    ["/dashboard", "admin"],
     ["/dashboard/", "admin"],
     ["/dashboard/organizations/org_1", "admin"],
     ["/demo/consumer/", "consumer"],
