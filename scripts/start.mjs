@@ -138,7 +138,8 @@ if (!stopping) {
                         secret_${dev.keys.secret.live}   (the same key, as the passkey server SDKs take it)
   Operator token: ${operatorToken}   (kept in ${path.relative(root, devFile)}, development only)
   Passkey demo: http://localhost:${GATEWAY.port}/demo/
-  Consumer SDK demo: http://localhost:${GATEWAY.port}/demo/consumer/`;
+  Consumer SDK demo: http://localhost:${GATEWAY.port}/demo/consumer/
+  Console: http://localhost:${GATEWAY.port}/dashboard/   (sign in with the operator token)`;
   }
   console.log(`
   ✔ Gateway ready on http://localhost:${GATEWAY.port}  (${SERVICES.map((s) => `${s.name}:${s.port}`).join(", ")})

@@ -148,6 +148,7 @@ describe("sessions", () => {
       expect(res.text).toContain('<main id="main"');
     }
     expect((await get("/dashboard").expect(303)).headers.location).toBe("/dashboard/organizations");
+    expect((await get("/dashboard/").expect(303)).headers.location).toBe("/dashboard/organizations");
     expect((await get("/dashboard/sign-in").expect(303)).headers.location).toBe("/dashboard/");
     const css = await get("/dashboard/assets/dashboard.css", null).expect(200);
     expect(css.headers["content-type"]).toMatch(/^text\/css/);
@@ -224,6 +225,20 @@ describe("CSRF", () => {
       .type("form")
       .send({ token: admin.operatorToken })
       .expect(403);
+  });
+});
+
+describe("hostile input", () => {
+  it("a NUL in a form, or a prototype key, is a 400 page and nothing is created", async () => {
+    const before = await admin.deps.prisma.organization.count();
+    const nul = await postForm(admin.app, op, "/dashboard/organizations", { name: "a\u0000b" }).expect(400);
+    expect(nul.headers["content-type"]).toMatch(/^text\/html/);
+    expect(nul.text).toContain("must not contain NUL characters");
+    await postForm(admin.app, op, "/dashboard/organizations", { name: "ok", constructor: "x" }).expect(400);
+    expect(await admin.deps.prisma.organization.count()).toBe(before);
+    // A malformed organization id in a path is the 404 of an unknown one.
+    await get("/dashboard/organizations/not-an-id").expect(404);
+    await get("/dashboard/organizations/org_01HZZZZZZZZZZZZZZZZZZZZZZZ").expect(404);
   });
 });
 
