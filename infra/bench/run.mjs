@@ -19,7 +19,8 @@
 //   --direct                      ours straight to the services instead of through the gateway
 //   --flood <s>                   length of the otp-flood flow (default 20)
 //   --drain-jobs <n>              jobs of the otp-drain flow (default 3000)
-//   --cpu-prof <svc,svc>          run these services with --cpu-prof (profiles in ./bench-profiles/)
+//   --cpu-prof <svc,svc>          run these services (or the gateway) with --cpu-prof (./bench-profiles/)
+//   --node-args "<flags>"         extra node/V8 flags for every service (A/B runs), e.g. "--max-semi-space-size=8"
 //   BENCH_CONSUMER_AUTH_ENV='{"DATABASE_POOL_SIZE":"20"}'   extra consumer-auth env (A/B runs)
 //   BENCH_OTP_DELIVERY_ENV='{"DELIVERY_CONCURRENCY":"8"}'   extra otp-delivery env
 //
@@ -61,6 +62,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string" },
     flood: { type: "string" },
     "cpu-prof": { type: "string" },
+    "node-args": { type: "string" },
     "drain-jobs": { type: "string" },
   },
 });
@@ -71,6 +73,7 @@ const ROUNDS = Number(args.rounds ?? (QUICK ? 1 : 2));
 const FLOOD_SECONDS = Number(args.flood ?? (QUICK ? 3 : 20));
 const DRAIN_JOBS = Number(args["drain-jobs"] ?? (QUICK ? 300 : 3000));
 const WARMUP = 1;
+const STARTED = new Date().toISOString().replace(/[:.]/g, "-");
 /** Requests per run in --quick mode (instead of a duration). */
 const QUICK_AMOUNT = 256;
 const ONLY = (args.only ?? process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
@@ -99,6 +102,8 @@ const load = () =>
 // --- the stack -------------------------------------------------------------------------------------
 
 const wantPasskey = selected("passkey-verify");
+const PROFILED = (args["cpu-prof"] ?? "").split(",").filter(Boolean);
+const EXTRA_NODE_ARGS = (args["node-args"] ?? "").split(" ").filter(Boolean);
 const services = ["admin-key", "consumer-auth", "otp-delivery", ...(wantPasskey ? ["webauthn-credential"] : [])];
 log(`▶ ${new Date().toISOString()} — commit ${commit()} — load average ${load()}`);
 log(`▶ starting ${services.join(", ")} and the gateway (isolated schema/prefix/stream)`);
@@ -109,10 +114,16 @@ const stack = await startStack({
   // Starting five processes on a shared, loaded 2-core machine can take a while.
   readyTimeoutMs: 180_000,
   nodeArgs: Object.fromEntries(
-    (args["cpu-prof"] ?? "")
-      .split(",")
-      .filter(Boolean)
-      .map((svc) => [svc, ["--cpu-prof", `--cpu-prof-dir=${path.resolve("bench-profiles")}`, `--cpu-prof-name=${svc}-\${pid}.cpuprofile`]]),
+    [...services, "gateway"].map((svc) => [
+      svc,
+      [
+        ...(services.includes(svc) ? EXTRA_NODE_ARGS : []),
+        // node does not expand placeholders in --cpu-prof-name: the start time keeps runs apart.
+        ...(PROFILED.includes(svc)
+          ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve("bench-profiles")}`, `--cpu-prof-name=${svc}-${STARTED}.cpuprofile`]
+          : []),
+      ],
+    ]),
   ),
   env: {
     "admin-key": UNLIMITED_RATE_LIMITS,

