@@ -25,6 +25,15 @@ export const Env = BaseEnv.extend({
   DASHBOARD_SECURE_COOKIE: z.enum(["true", "false"]).optional(),
   /** Web console: failed-or-not operator sign-in attempts allowed per client IP group per 15 minutes. */
   DASHBOARD_SIGN_IN_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  /**
+   * Web console: its public origin (`https://console.example`) when set; a state-changing request
+   * must carry exactly this `Origin`. Unset: the origin the request names through the trusted proxy
+   * (`X-Forwarded-Proto` + `X-Forwarded-Host`, see TRUST_PROXY) or its own Host.
+   */
+  DASHBOARD_PUBLIC_ORIGIN: z
+    .url()
+    .transform((u) => new URL(u).origin)
+    .optional(),
   /** Web console: base URL of the gateway through which it calls the other services' admin endpoints. */
   DASHBOARD_API_URL: z.url().default("http://127.0.0.1:8080"),
   /** Web console: timeout of one call to another service's admin endpoint. */

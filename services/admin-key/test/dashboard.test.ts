@@ -524,7 +524,9 @@ describe("audit page", () => {
 describe("secure cookie (production)", () => {
   let prod: AdminKeyTestHandle & { deps: AppDeps };
   beforeAll(async () => {
-    prod = await startAdminKeyInProcess(iso, { env: { DASHBOARD_SECURE_COOKIE: "true" } });
+    prod = await startAdminKeyInProcess(iso, {
+      env: { DASHBOARD_SECURE_COOKIE: "true", DASHBOARD_PUBLIC_ORIGIN: "https://console.example/" },
+    });
   });
   afterAll(async () => {
     await prod?.stop();
@@ -544,5 +546,18 @@ describe("secure cookie (production)", () => {
     await request(prod.app).get("/dashboard/organizations").set("Cookie", cookie).expect(200);
     // The development cookie name means nothing here.
     await request(prod.app).get("/dashboard/organizations").set("Cookie", cookie.replace("__Host-", "")).expect(303);
+    // DASHBOARD_PUBLIC_ORIGIN is the only Origin a change may come from (whatever the Host says).
+    const page = await request(prod.app).get("/dashboard/organizations").set("Cookie", cookie).expect(200);
+    const csrf = csrfOf(page.text);
+    const create = (origin: string) =>
+      request(prod.app)
+        .post("/dashboard/organizations")
+        .set("Cookie", cookie)
+        .set("Host", "internal:4002")
+        .set("Origin", origin)
+        .type("form")
+        .send({ _csrf: csrf, name: `From ${origin}` });
+    await create("http://internal:4002").expect(403);
+    await create("https://console.example").expect(200);
   });
 });

@@ -121,9 +121,14 @@ export function redirect(res: Response, location: string): Sent {
   return SENT;
 }
 
-/** The expected `Origin` of a same-origin request, as the browser sees this console (behind the gateway/proxy: X-Forwarded-*). */
-function ownOrigin(req: Request): string {
-  return `${req.protocol}://${req.host}`;
+/**
+ * The expected `Origin` of a same-origin request: DASHBOARD_PUBLIC_ORIGIN when set, else the
+ * console's origin as the browser sees it (behind the gateway/proxy: X-Forwarded-Proto/-Host from
+ * a trusted hop, TRUST_PROXY). `mountDashboard` puts the setting in `res.locals.publicOrigin`.
+ */
+function ownOrigin(req: Request, res: Response): string {
+  const configured = res.locals.publicOrigin as string | undefined;
+  return configured ?? `${req.protocol}://${req.host}`;
 }
 
 /**
@@ -131,10 +136,10 @@ function ownOrigin(req: Request): string {
  * than `same-origin`, or an `Origin` other than the console's own. (A client that sends neither
  * — curl, a test — still needs the CSRF token.)
  */
-function refuseCrossSite(req: Request, _res: Response, next: NextFunction): void {
+function refuseCrossSite(req: Request, res: Response, next: NextFunction): void {
   const site = req.headers["sec-fetch-site"];
   const origin = req.headers.origin;
-  const crossSite = (site !== undefined && site !== "same-origin") || (origin !== undefined && origin !== ownOrigin(req));
+  const crossSite = (site !== undefined && site !== "same-origin") || (origin !== undefined && origin !== ownOrigin(req, res));
   next(crossSite ? csrfRefused() : undefined);
 }
 

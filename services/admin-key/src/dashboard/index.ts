@@ -40,18 +40,22 @@ const CSP = [
   "base-uri 'none'",
 ].join("; ");
 
-function consoleHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader("Content-Security-Policy", CSP);
-  res.setHeader("Cache-Control", "no-store");
-  res.setHeader("Pragma", "no-cache");
-  res.setHeader("Referrer-Policy", "same-origin");
-  res.setHeader("X-Frame-Options", "DENY");
-  next();
+/** The console's headers, and DASHBOARD_PUBLIC_ORIGIN for the cross-site check (`refuseCrossSite`). */
+function consoleHeaders(deps: AppDeps) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (deps.env.DASHBOARD_PUBLIC_ORIGIN) res.locals.publicOrigin = deps.env.DASHBOARD_PUBLIC_ORIGIN;
+    res.setHeader("Content-Security-Policy", CSP);
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("Pragma", "no-cache");
+    res.setHeader("Referrer-Policy", "same-origin");
+    res.setHeader("X-Frame-Options", "DENY");
+    next();
+  };
 }
 
 /** Mounts the console on the app: its headers, its endpoints, its 404 and its HTML error pages. */
 export function mountDashboard(app: Express, deps: AppDeps): void {
-  app.use("/dashboard", consoleHeaders);
+  app.use("/dashboard", consoleHeaders(deps));
   mount(app, dashboardEndpoints, {
     deps,
     authenticators: { cookieSession: dashboardAuthenticator(deps) },
