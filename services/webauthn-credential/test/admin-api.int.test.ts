@@ -1,6 +1,8 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fuzzEndpoints, isWrappedErrorBody } from "@authplane/service-kit/testing";
+import { captureLogs, fuzzEndpoints, isWrappedErrorBody } from "@authplane/service-kit/testing";
+import supertest from "supertest";
+import { startWebauthnForTest } from "../src/testing.js";
 import type { OrgForTest } from "./support/admin.js";
 import { basicPk, basicSk, enroll, expectWrappedError, type Harness, RP, serverCall, signIn, startHarness } from "./support/harness.js";
 import { SoftAuthenticator } from "./support/soft-authenticator.js";
@@ -434,6 +436,35 @@ describe("hostile input", () => {
       });
     }
   }, 120_000);
+});
+
+test("a change is logged with who made it; the operator token, keys and Authorization headers never are", async () => {
+  const logs = captureLogs();
+  const logged = await startWebauthnForTest(h.iso, { env: { LOG_LEVEL: "trace", OPERATOR_TOKEN }, logDestination: logs.stream });
+  try {
+    const id = await enroll(h, keysOf(a), new SoftAuthenticator(), { id: "logged-user" });
+    const http = supertest(logged.app);
+    const asOperator = (req: ReturnType<typeof http.get>, token = OPERATOR_TOKEN) =>
+      req.set("Authorization", `Bearer ${token}`).set("X-Organization-Id", a.organization.id).set("X-Mode", "test");
+    await asOperator(http.post(`/api/v1/credentials/${id}/deactivate`)).expect(200);
+    await http.post(`/api/v1/credentials/${id}/reactivate`).set("Authorization", basicSk(a.keys.secret.test)).expect(200);
+    await asOperator(http.get("/api/v1/credentials"), `${OPERATOR_TOKEN}-wrong`).expect(401);
+    await asOperator(http.get("/api/v1/stats/passkeys")).expect(200);
+    const text = logs.text();
+    const lines = text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg?: string; actor?: string; credentialId?: string });
+    expect(lines.find((l) => l.msg === "passkey deactivated through the Admin API")).toMatchObject({ actor: "operator", credentialId: id });
+    expect(lines.find((l) => l.msg === "passkey reactivated through the Admin API")).toMatchObject({
+      actor: "secretKey",
+      credentialId: id,
+    });
+    for (const secret of [OPERATOR_TOKEN, a.keys.secret.test]) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/Bearer |Basic [A-Za-z0-9+/=]{10,}/);
+  } finally {
+    await logged.stop();
+  }
 });
 
 test("OpenAPI: the Admin API's five operations, tagged, with the operator token OR the secret key", () => {
