@@ -38,6 +38,8 @@ export const Env = BaseEnv.extend({
   DASHBOARD_API_URL: z.url().default("http://127.0.0.1:8080"),
   /** Web console: timeout of one call to another service's admin endpoint. */
   DASHBOARD_API_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** Web console live tail: a heartbeat comment, and a re-check of the session, this often (seconds). */
+  DASHBOARD_TAIL_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
 })
   .superRefine(refineOperatorToken)
   .transform(withOperatorToken);

@@ -42,6 +42,16 @@ const DASHBOARD_ROUTES = [
   "POST /dashboard/organizations/{organizationId}/keys/{keyId}/revoke",
   "GET /dashboard/organizations/{organizationId}/settings",
   "POST /dashboard/organizations/{organizationId}/settings/{mode}",
+  "GET /dashboard/organizations/{organizationId}/overview",
+  "GET /dashboard/organizations/{organizationId}/consumers",
+  "GET /dashboard/organizations/{organizationId}/consumers/{consumerId}",
+  "POST /dashboard/organizations/{organizationId}/consumers/{consumerId}/sessions/{sessionId}/revoke",
+  "POST /dashboard/organizations/{organizationId}/consumers/{consumerId}/sessions/revoke",
+  "POST /dashboard/organizations/{organizationId}/consumers/{consumerId}/passkeys/{credentialId}/deactivate",
+  "POST /dashboard/organizations/{organizationId}/consumers/{consumerId}/passkeys/{credentialId}/reactivate",
+  "GET /dashboard/organizations/{organizationId}/otp-deliveries",
+  "GET /dashboard/organizations/{organizationId}/events",
+  "GET /dashboard/organizations/{organizationId}/events/stream",
   "GET /dashboard/audit",
 ];
 

@@ -19,7 +19,11 @@ type AuditAction =
   | "key.create"
   | "key.rotate"
   | "key.revoke"
-  | "settings.update";
+  | "settings.update"
+  | "consumer.session.revoke"
+  | "consumer.sessions.revoke_all"
+  | "passkey.deactivate"
+  | "passkey.reactivate";
 
 export interface AuditEntry {
   organizationId?: string | null;

@@ -5,7 +5,11 @@ import { dashboardAuthenticator, dashboardLimits } from "./api.js";
 import { assetEndpoints } from "./assets.js";
 import { dashboardErrorHandler } from "./errors.js";
 import { auditEndpoints } from "./pages/audit.js";
+import { consumerEndpoints } from "./pages/consumers.js";
+import { eventEndpoints } from "./pages/events.js";
 import { organizationEndpoints } from "./pages/organizations.js";
+import { otpDeliveryEndpoints } from "./pages/otp-deliveries.js";
+import { overviewEndpoints } from "./pages/overview.js";
 import { settingsEndpoints } from "./pages/settings.js";
 import { signInEndpoints } from "./pages/sign-in.js";
 import { dashboardNotFound } from "./principal.js";
@@ -20,6 +24,10 @@ export const dashboardEndpoints = [
   ...signInEndpoints,
   ...organizationEndpoints,
   ...settingsEndpoints,
+  ...overviewEndpoints,
+  ...consumerEndpoints,
+  ...otpDeliveryEndpoints,
+  ...eventEndpoints,
   ...auditEndpoints,
 ];
 
