@@ -124,6 +124,61 @@ test("no generated bad input gets a 5xx; each is a 4xx {error, message}; valid r
   expect(report.valid).toBe(9 * 120);
 }, 120_000);
 
+test("Admin API: no generated bad input (query strings, path ids) gets a 5xx; operator reads of another organization alongside all succeed", async () => {
+  const op = { authorization: "Bearer dev-operator-token", "x-organization-id": w.orgB.organization.id, "x-mode": "live" };
+  const guest = (await post("/api/v1/auth/guest", { "x-publishable-key": w.orgB.keys.publishable.live }, {})).body as unknown as {
+    session: { consumerId: string; sessionId: string };
+  };
+  const params = { consumerId: guest.session.consumerId };
+  const sessionParams = { ...params, sessionId: guest.session.sessionId };
+  let turn = 0;
+  const report = await fuzzEndpoints({
+    baseUrl: base,
+    runsPerTarget: 60,
+    targets: [
+      { name: "GET /consumers", method: "GET", path: "/api/v1/consumers", headers: op, query: ["q", "limit", "cursor"] },
+      { name: "GET /consumers/:id", method: "GET", path: "/api/v1/consumers/:consumerId", params, headers: op },
+      {
+        name: "GET /consumers/:id/sessions",
+        method: "GET",
+        path: "/api/v1/consumers/:consumerId/sessions",
+        params,
+        headers: op,
+        query: ["includeRevoked", "limit", "cursor"],
+      },
+      {
+        name: "POST /consumers/:id/sessions/:sid/revoke",
+        method: "POST",
+        path: "/api/v1/consumers/:consumerId/sessions/:sessionId/revoke",
+        params: sessionParams,
+        headers: op,
+        body: {},
+      },
+      {
+        name: "POST /consumers/:id/sessions/revoke",
+        method: "POST",
+        path: "/api/v1/consumers/:consumerId/sessions/revoke",
+        params,
+        headers: op,
+        body: {},
+      },
+      { name: "GET /stats/consumers", method: "GET", path: "/api/v1/stats/consumers", headers: op, query: ["days"] },
+    ],
+    valid: async () => {
+      const n = turn++;
+      const headers = { authorization: "Bearer dev-operator-token", "x-organization-id": w.orgA.organization.id, "x-mode": "live" };
+      const res = await fetch(
+        `${base}${n % 2 ? "/api/v1/stats/consumers?days=30" : `/api/v1/consumers?q=${n % 3 ? "a" : "%2B12025550100"}`}`,
+        { headers },
+      );
+      if (res.status !== 200) throw new Error(`valid request answered ${res.status}: ${await res.text()}`);
+    },
+    isErrorBody: isConsumerErrorBody,
+  });
+  expect(report.hostile).toBe(6 * 60);
+  expect(report.valid).toBe(6 * 60);
+}, 120_000);
+
 test("one NUL authorize request among seven valid ones, 20 rounds: every valid one succeeds, the NUL one is a 400", async () => {
   const sk = { authorization: `Bearer ${w.orgA.keys.secret.live}` };
   for (let round = 0; round < 20; round++) {
