@@ -112,3 +112,22 @@ describe("one publishable key, many clients", () => {
     expect(other.body.accessToken).toEqual(expect.any(String));
   });
 });
+
+describe("the Admin API", () => {
+  it("takes the per-IP limit before the operator token is checked: a token-guessing client gets 429, another client still gets in", async () => {
+    const guess = (ip: string, token: string) =>
+      request(w.ca.app)
+        .get("/api/v1/consumers")
+        .set("X-Forwarded-For", ip)
+        .set("Authorization", `Bearer ${token}`)
+        .set("X-Organization-Id", w.orgA.organization.id)
+        .set("X-Mode", "live");
+    const ip = "203.0.113.77";
+    for (let i = 0; i < 4; i++) expect((await guess(ip, `guess-${i}`)).status).toBe(401);
+    const limited = await guess(ip, "dev-operator-token");
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toBe("rate_limited");
+    expect(limited.headers["retry-after"]).toBeDefined();
+    expect((await guess("203.0.113.78", "dev-operator-token")).status).toBe(200);
+  });
+});
