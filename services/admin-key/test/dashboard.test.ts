@@ -156,7 +156,10 @@ describe("sessions", () => {
     await get("/dashboard/assets/dashboard.js", null).expect(200);
     const missing = await get("/dashboard/assets/..%2Fpackage.json", null).expect(404);
     expect(missing.headers["content-type"]).toMatch(/^text\/html/);
-    expect((await get("/dashboard/nope").expect(404)).headers["content-type"]).toMatch(/^text\/html/);
+    const notFound = await get("/dashboard/nope").expect(404);
+    expect(notFound.headers["content-type"]).toMatch(/^text\/html/);
+    expect(notFound.text).toContain('<nav aria-label="Main">');
+    expect((await get("/dashboard/nope", null).expect(404)).text).not.toContain('<nav aria-label="Main">');
   });
 
   it("idle timeout: a session unused for DASHBOARD_IDLE_TIMEOUT_SECONDS is over", async () => {

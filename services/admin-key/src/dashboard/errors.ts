@@ -4,7 +4,7 @@ import type { AppDeps } from "../deps.js";
 import { redirect, SignInRequired, sendHtml } from "./api.js";
 import { html, path } from "./html.js";
 import { page } from "./layout.js";
-import { clearSessionCookie } from "./session.js";
+import { clearSessionCookie, currentSession } from "./session.js";
 
 /**
  * The console's error middleware (mounted on /dashboard after its routes, before the app's JSON
@@ -13,9 +13,10 @@ import { clearSessionCookie } from "./session.js";
  * - a known error (404, 403 CSRF, 429 with Retry-After, 400 input): its message;
  * - a backing service down: 503; anything else: 500 with an error id that is logged (never the
  *   error's text, which may name internals).
+ * A signed-in user keeps the navigation on a 4xx page.
  */
 export function dashboardErrorHandler(deps: AppDeps): ErrorRequestHandler {
-  return (err: unknown, req, res, next) => {
+  return async (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     if (err instanceof SignInRequired) {
       if (err.expired) clearSessionCookie(deps, res);
@@ -58,12 +59,15 @@ export function dashboardErrorHandler(deps: AppDeps): ErrorRequestHandler {
         message = `An internal error occurred (error id ${errorId}).`;
       }
     }
+    // Signed in: the page keeps its navigation (not when a backing service is the problem).
+    const session = status < 500 ? await currentSession(deps, req).catch(() => null) : null;
+    if (res.headersSent) return;
     const title = status === 404 ? "Not found" : status === 403 ? "Refused" : status === 429 ? "Too many requests" : "Something went wrong";
     sendHtml(
       res,
       page({
         title,
-        session: null,
+        session,
         alert: message,
         body: html`${details.length ? html`<ul class="errors">${details.map((d) => html`<li>${d}</li>`)}</ul>` : ""}
 <p><a href="${path("")}">Back to the console</a></p>`,
