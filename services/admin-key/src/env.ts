@@ -40,6 +40,13 @@ export const Env = BaseEnv.extend({
   DASHBOARD_API_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Web console live tail: a heartbeat comment, and a re-check of the session, this often (seconds). */
   DASHBOARD_TAIL_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+  /**
+   * Web console: the key (≥ 32 chars) that seals the console organization's secret key at rest.
+   * Unset: derived from OPERATOR_TOKEN (then changing the operator token issues a new secret key).
+   */
+  DASHBOARD_SEAL_KEY: z.string().min(32).optional(),
+  /** Web console: organization-admin sign-in codes sent per email address per 15 minutes. */
+  DASHBOARD_ADMIN_CODES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
 })
   .superRefine(refineOperatorToken)
   .transform(withOperatorToken);

@@ -1,5 +1,6 @@
 import { loadEnvOrExit, redactConfig, runService } from "@authplane/service-kit";
 import { createApp } from "./app.js";
+import { consoleOrganization } from "./dashboard/console-org.js";
 import { buildDeps, closeDeps } from "./deps.js";
 import { Env } from "./env.js";
 import { migrate } from "./migrate.js";
@@ -15,6 +16,11 @@ async function main(): Promise<void> {
   logger.info({ config: redactConfig(env) }, "starting admin-key");
   if (env.NODE_ENV !== "production" && env.OPERATOR_TOKEN === "dev-operator-token")
     logger.warn("OPERATOR_TOKEN is the development default; set OPERATOR_TOKEN outside development");
+  // The console organization (organization admins' sign-in): created if missing, once among
+  // instances. A failure does not stop the service; the console tries again on first use.
+  await consoleOrganization(deps).catch((err: Error) =>
+    logger.warn({ err: err.message }, "dashboard: console organization not ready; retried on first use"),
+  );
   await runService({ service: "admin-key", env, deps, app: createApp(deps), close: () => closeDeps(deps) });
 }
 

@@ -53,6 +53,18 @@ const DASHBOARD_ROUTES = [
   "GET /dashboard/organizations/{organizationId}/events",
   "GET /dashboard/organizations/{organizationId}/events/stream",
   "GET /dashboard/audit",
+  "POST /dashboard/sign-in/email",
+  "GET /dashboard/sign-in/code",
+  "POST /dashboard/sign-in/code",
+  "GET /dashboard/sign-in/passkey",
+  "POST /dashboard/sign-in/passkey",
+  "GET /dashboard/sign-in/organization",
+  "POST /dashboard/sign-in/organization",
+  "GET /dashboard/account/passkey",
+  "POST /dashboard/account/passkey",
+  "GET /dashboard/organizations/{organizationId}/admins",
+  "POST /dashboard/organizations/{organizationId}/admins",
+  "POST /dashboard/organizations/{organizationId}/admins/{adminId}/remove",
 ];
 
 test("the document names exactly the app's routes, every operator and Admin API route among them", () => {

@@ -11,9 +11,10 @@ const ASSETS_DIR = fileURLToPath(new URL("../../assets/dashboard/", import.meta.
 const FILES: Record<string, string> = {
   "dashboard.css": "text/css; charset=utf-8",
   "dashboard.js": "text/javascript; charset=utf-8",
+  "passkey.js": "text/javascript; charset=utf-8",
 };
 
-const AssetParams = z.object({ file: z.string().meta({ description: "dashboard.css or dashboard.js" }) });
+const AssetParams = z.object({ file: z.string().meta({ description: "dashboard.css, dashboard.js or passkey.js" }) });
 
 export const assetEndpoints = [
   dashboardApi.endpoint({

@@ -23,7 +23,10 @@ type AuditAction =
   | "consumer.session.revoke"
   | "consumer.sessions.revoke_all"
   | "passkey.deactivate"
-  | "passkey.reactivate";
+  | "passkey.reactivate"
+  | "admin.invite"
+  | "admin.remove"
+  | "admin.passkey_register";
 
 export interface AuditEntry {
   organizationId?: string | null;

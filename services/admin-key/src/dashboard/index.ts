@@ -4,6 +4,8 @@ import type { AppDeps } from "../deps.js";
 import { dashboardAuthenticator, dashboardLimits } from "./api.js";
 import { assetEndpoints } from "./assets.js";
 import { dashboardErrorHandler } from "./errors.js";
+import { adminSignInEndpoints } from "./pages/admin-sign-in.js";
+import { adminEndpoints } from "./pages/admins.js";
 import { auditEndpoints } from "./pages/audit.js";
 import { consumerEndpoints } from "./pages/consumers.js";
 import { eventEndpoints } from "./pages/events.js";
@@ -22,12 +24,14 @@ import { dashboardNotFound } from "./principal.js";
 export const dashboardEndpoints = [
   ...assetEndpoints,
   ...signInEndpoints,
+  ...adminSignInEndpoints,
   ...organizationEndpoints,
   ...settingsEndpoints,
   ...overviewEndpoints,
   ...consumerEndpoints,
   ...otpDeliveryEndpoints,
   ...eventEndpoints,
+  ...adminEndpoints,
   ...auditEndpoints,
 ];
 

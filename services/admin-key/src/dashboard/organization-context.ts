@@ -41,6 +41,7 @@ const ORG_TABS: OrgTab[] = [
   { key: "consumers", label: "Consumers", sub: "consumers", perMode: true },
   { key: "otp-deliveries", label: "OTP deliveries", sub: "otp-deliveries", perMode: true },
   { key: "events", label: "Live events", sub: "events", perMode: true },
+  { key: "admins", label: "Admins", sub: "admins" },
 ];
 
 /** `?mode=` of the per-mode pages (default live). */

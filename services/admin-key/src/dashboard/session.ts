@@ -57,10 +57,9 @@ function csrfTokenOf(token: string): string {
 }
 
 /** The session token of the request's cookie, or null. */
-function tokenOf(req: Request, env: SessionEnv): string | null {
+function tokenOf(req: Request, env: SessionEnv, name = cookieName(env)): string | null {
   const header = req.headers.cookie;
   if (!header) return null;
-  const name = cookieName(env);
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     if (eq < 0) continue;
@@ -150,4 +149,33 @@ export function clearSessionCookie(deps: Pick<AppDeps, "env">, res: Response): v
 /** Whether the request carries a session cookie at all (to tell "expired" from "never signed in"). */
 export function hasSessionCookie(deps: Pick<AppDeps, "env">, req: Request): boolean {
   return tokenOf(req, deps.env) !== null;
+}
+
+/**
+ * The organization-admin sign-in in progress (email → code → passkey → organization) is a second
+ * cookie with the same attributes (`…_pending`), holding a random token that names its state in
+ * Redis (see pages/admin-sign-in.ts). It is not a session: it opens no page.
+ */
+function pendingCookieName(env: SessionEnv): string {
+  return `${cookieName(env)}_pending`;
+}
+
+export function pendingTokenOf(deps: Pick<AppDeps, "env">, req: Request): string | null {
+  return tokenOf(req, deps.env, pendingCookieName(deps.env));
+}
+
+/** Sets (a new random token, returned) or clears (`null`) the pending sign-in cookie. */
+export function setPendingCookie(deps: Pick<AppDeps, "env">, res: Response, set: boolean): string | null {
+  if (!set) {
+    res.append("Set-Cookie", `${pendingCookieName(deps.env)}=; ${cookieAttributes(deps.env)}; Max-Age=0`);
+    return null;
+  }
+  const token = randomBytes(32).toString("base64url");
+  res.append("Set-Cookie", `${pendingCookieName(deps.env)}=${token}; ${cookieAttributes(deps.env)}`);
+  return token;
+}
+
+/** The CSRF token of a pending sign-in's forms (an HMAC of its token, like a session's). */
+export function pendingCsrfOf(token: string): string {
+  return createHmac("sha256", token).update("dashboard-pending-csrf").digest("base64url");
 }

@@ -1,6 +1,7 @@
 import { safeEqual } from "@authplane/service-kit";
 import { z } from "zod";
 import { writeAudit } from "../audit.js";
+import { adminSignInSection } from "./admin-sign-in.js";
 import { changeGuards, dashboardApi, htmlResponses, ipKey, redirect, safeNext, sendHtml, signInLimit } from "../api.js";
 import { html, path } from "../html.js";
 import { field, page } from "../layout.js";
@@ -11,8 +12,8 @@ import { currentSession, endSession, startSession } from "../session.js";
  * Sign-in and sign-out. The operator signs in with the operator token (OPERATOR_TOKEN), compared
  * in constant time; attempts are limited per client IP group (DASHBOARD_SIGN_IN_ATTEMPTS per 15
  * minutes, a success gives its point back); a failure says only that sign-in failed.
- * Organization admins' sign-in (email OTP + passkey) adds its own form and endpoints here and
- * calls `startSession` with an `orgAdmin` principal.
+ * Organization admins sign in with an email code and a passkey: admin-sign-in.ts (its form is the
+ * first section of this page).
  */
 
 const SignInQuery = z.object({
@@ -27,13 +28,21 @@ const SignInForm = z.object({
   _csrf: z.string().max(200).optional(),
 });
 
-function signInPage(opts: { next: string; alert?: string | null; notice?: string | null; name?: string }) {
+export function signInPage(opts: {
+  next: string;
+  alert?: string | null;
+  notice?: string | null;
+  name?: string;
+  email?: string;
+  emailError?: string;
+}) {
   return page({
     title: "Sign in",
     session: null,
     alert: opts.alert ?? null,
     notice: opts.notice ?? null,
-    body: html`<section aria-labelledby="operator-heading">
+    body: html`${adminSignInSection({ next: opts.next, email: opts.email, error: opts.emailError })}
+<section aria-labelledby="operator-heading">
 <h2 id="operator-heading">Platform operator</h2>
 <form method="post" action="${path("sign-in")}">
 <input type="hidden" name="next" value="${opts.next}">
