@@ -77,6 +77,9 @@ export const UNLIMITED_RATE_LIMITS = Object.freeze(
 /** The service kit's tracing preload (`node --import …`; see packages/service-kit/src/tracing-preload.ts). */
 export const TRACING_PRELOAD = path.join(root, "packages/service-kit/dist/tracing-preload.js");
 
+/** The node flags every service runs with (infra/docker/Dockerfile, each service's `npm start`). */
+const SERVICE_NODE_FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=96"];
+
 function entryOf(name) {
   return name === "gateway" ? path.join(root, "infra/gateway/dist/main.js") : path.join(root, "services", name, "dist/main.js");
 }
@@ -85,10 +88,12 @@ function entryOf(name) {
 function launch(name, env, keepOutput = false, nodeArgs = []) {
   const entry = entryOf(name);
   if (!existsSync(entry)) throw new Error(`${path.relative(root, entry)} does not exist: build first (npx tsc -b tsconfig.build.json)`);
-  // As deployed: with the tracing preload, which loads nothing unless OTEL_* asks for tracing.
-  const child = spawn(process.execPath, [...nodeArgs, "--import", TRACING_PRELOAD, entry], {
+  // As deployed: with the tracing preload, which loads nothing unless OTEL_* asks for tracing, and
+  // the services' small-heap settings (infra/docker/Dockerfile, each service's `npm start`).
+  const service = name !== "gateway";
+  const child = spawn(process.execPath, [...(service ? SERVICE_NODE_FLAGS : []), ...nodeArgs, "--import", TRACING_PRELOAD, entry], {
     cwd: path.dirname(path.dirname(entry)),
-    env,
+    env: service ? { MALLOC_ARENA_MAX: "2", ...env } : env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const tail = [];
