@@ -1,5 +1,5 @@
 import type { Mode } from "@authplane/contracts";
-import { SENT } from "@authplane/service-kit";
+import { isDraining, SENT } from "@authplane/service-kit";
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
 import type { TailEvent } from "../../events/tail.js";
@@ -20,7 +20,8 @@ import type { DashboardSession } from "../session.js";
  * new event as it is published; a heartbeat comment every DASHBOARD_TAIL_HEARTBEAT_SECONDS, at
  * which the session is also re-checked WITHOUT counting as activity: signed out, idle or past its
  * absolute timeout, the stream sends `event: end` and closes (the page then stops reconnecting).
- * An organization admin only ever gets its own organization (organizationFor).
+ * An organization admin only ever gets its own organization (organizationFor). A graceful shutdown
+ * ends open streams at once (they reconnect elsewhere).
  */
 
 const Params = z.object({ organizationId: organizationIdParam });
@@ -136,8 +137,17 @@ ${recent.map(item)}
         if (closed) return;
         closed = true;
         clearInterval(timer);
+        clearInterval(drainCheck);
         unlisten();
       };
+      // A graceful shutdown must not wait for open streams: they end (no `end` event), and the
+      // page's EventSource reconnects, through the gateway, to another instance.
+      const drainCheck = setInterval(() => {
+        if (!isDraining()) return;
+        stop();
+        res.end();
+      }, 1000);
+      drainCheck.unref();
       const timer = setInterval(() => {
         void sessionEnded(deps, caller.session).then(
           (reason) => {
