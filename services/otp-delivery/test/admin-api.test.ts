@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfigError, createLogger, generateSealKeyPair, type PgPool, parseEnv } from "@authplane/service-kit";
 import { createTestIsolation, fuzzEndpoints, isConsumerErrorBody } from "@authplane/service-kit/testing";
-import { ulid } from "ulid";
+import { ulid } from "@authplane/service-kit";
 import { Env } from "../src/env.js";
 import type { RunningService } from "../src/testing.js";
 import { startTestOtpDelivery } from "../src/testing.js";
