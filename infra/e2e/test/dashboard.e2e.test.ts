@@ -75,7 +75,11 @@ async function api(p: string, init: { method?: string; headers?: Record<string, 
 
 test("operator console: organization, key, setting, consumer found, session revoked, passkey deactivated, live events", async () => {
   const page = await context.newPage();
-  page.on("dialog", (d) => void d.accept());
+  const confirmations: string[] = [];
+  page.on("dialog", (d) => {
+    confirmations.push(d.message());
+    void d.accept();
+  });
 
   // 1. Sign in with the operator token.
   await page.goto(`${origin}/dashboard/sign-in`);
@@ -161,6 +165,7 @@ test("operator console: organization, key, setting, consumer found, session revo
   await page.locator(`form[action$="/sessions/${session.sessionId}/revoke"] button`).click();
   await page.waitForSelector("p.notice");
   expect(await page.locator("p.notice").textContent()).toContain("The session was revoked");
+  expect(confirmations.at(-1)).toBe(`Revoke session ${session.sessionId}? Its tokens stop working at once.`);
   expect((await check()).status).toBe(401);
 
   // 8. A passkey for the consumer (userId = consumer id): the browser SDK with Chromium's virtual
@@ -208,6 +213,7 @@ test("operator console: organization, key, setting, consumer found, session revo
   await deactivate.click();
   await page.waitForSelector("p.notice");
   expect(await page.locator("p.notice").textContent()).toContain("The passkey was deactivated");
+  expect(confirmations.at(-1)).toMatch(/^Deactivate passkey .+\? It cannot sign in until reactivated\.$/);
   expect(await page.locator(`form[action$="/passkeys/${credentialId}/reactivate"] button`).count()).toBe(1);
   await checkPage(page, "10-consumer-passkey-deactivated", [`form[action$="/passkeys/${credentialId}/reactivate"] button`]);
 

@@ -496,6 +496,19 @@ describe("live tail", () => {
     expect(got).toContain(`id: ${b}\n`);
   });
 
+  it("a session idle for DASHBOARD_IDLE_TIMEOUT_SECONDS ends an open stream (the stream itself is no activity)", async () => {
+    const b = await signIn(admin.app, admin.operatorToken, "198.51.100.42");
+    const s = await open(`/dashboard/organizations/${orgA}/events/stream?mode=test`, b.cookie);
+    expect(s.res.status).toBe(200);
+    // The last page view was longer ago than the idle timeout (1800 s by default).
+    await admin.deps.prisma.dashboardSession.updateMany({
+      where: { revokedAt: null, lastSeenAt: { gte: new Date(Date.now() - 10_000) }, ip: "198.51.100.42" },
+      data: { lastSeenAt: new Date(Date.now() - 1_801_000) },
+    });
+    await eventually(() => s.ended(), 5000);
+    expect(s.text()).toContain('event: end\ndata: {"reason":"idle"}\n\n');
+  });
+
   it("sign-out ends an open stream (event: end, closed); signed out, the stream is a redirect", async () => {
     const b = await signIn(admin.app, admin.operatorToken, "198.51.100.41");
     const s = await open(`/dashboard/organizations/${orgA}/events/stream?mode=test`, b.cookie);
