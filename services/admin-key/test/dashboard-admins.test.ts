@@ -138,6 +138,17 @@ describe("the console organization", () => {
       .set("Authorization", `Bearer ${a?.secretKey}`)
       .expect(200);
     expect(JSON.stringify(verify.body)).toContain('"rpId":"localhost"');
+
+    // Another seal key (DASHBOARD_SEAL_KEY set, or the operator token changed): the box does not
+    // open, so a new secret key is issued and sealed, and the old one revoked.
+    const resealed = await consoleOrganization({ ...admin.deps, env: { ...admin.deps.env, DASHBOARD_SEAL_KEY: "s".repeat(40) } });
+    expect(resealed.organizationId).toBe(a?.organizationId);
+    expect(resealed.secretKey).not.toBe(a?.secretKey);
+    expect(resealed.publishableKey).toBe(a?.publishableKey);
+    expect(await admin.deps.prisma.apiKey.findFirst({ where: { id: rows[0]?.secretKeyId } })).toMatchObject({
+      revokedAt: expect.any(Date),
+    });
+    await request(admin.app).get("/api/v1/organizations/current/settings").set("Authorization", `Bearer ${resealed.secretKey}`).expect(200);
   });
 });
 
@@ -178,6 +189,52 @@ describe("email step: one answer for every address, limits", () => {
     const refused = await emailStep("Dave@Example.com", "203.0.113.20").expect(429);
     expect(refused.headers["retry-after"]).toBeDefined();
     await emailStep("erin@example.com", "203.0.113.21").expect(303);
+  });
+
+  it("the email and code steps spend the per-IP sign-in budget (any address)", async () => {
+    const ip = "203.0.113.99";
+    for (let i = 0; i < 50; i++) await emailStep(`ip-${i}@example.com`, ip).expect(303);
+    const refused = await emailStep("ip-last@example.com", ip).expect(429);
+    expect(refused.headers["retry-after"]).toBeDefined();
+    await emailStep("ip-last@example.com", "203.0.113.98").expect(303);
+  });
+
+  it("the consumer service unreachable: the code step is a 503 page (try again), not a 500, and no session", async () => {
+    const started = await emailStep("carol@example.com", "203.0.113.40").expect(303);
+    const cookie = String(started.headers["set-cookie"]).split(";")[0] ?? "";
+    const page = await request(admin.app).get("/dashboard/sign-in/code").set("Cookie", cookie).expect(200);
+    const res = await request(admin.app)
+      .post("/dashboard/sign-in/code")
+      .set("Cookie", cookie)
+      .set("X-Forwarded-For", "203.0.113.40")
+      .type("form")
+      .send({ code: "123456", _csrf: csrfOf(page.text) })
+      .expect(503);
+    expect(res.text).toContain("Try again shortly");
+    expect(String(res.headers["set-cookie"] ?? "")).not.toMatch(/authplane_dashboard=[A-Za-z0-9_-]{43}/);
+    // A malformed code never reaches the service: the same answer as a wrong one.
+    const bad = await request(admin.app)
+      .post("/dashboard/sign-in/code")
+      .set("Cookie", cookie)
+      .set("X-Forwarded-For", "203.0.113.40")
+      .type("form")
+      .send({ code: "abc", _csrf: csrfOf(page.text) })
+      .expect(401);
+    expect(bad.text).toContain("That code is wrong or has expired.");
+  });
+
+  it("a pending sign-in takes 5 codes, then starts over", async () => {
+    const started = await emailStep("grace@example.com", "203.0.113.50").expect(303);
+    const cookie = String(started.headers["set-cookie"]).split(";")[0] ?? "";
+    const csrf = csrfOf((await request(admin.app).get("/dashboard/sign-in/code").set("Cookie", cookie).expect(200)).text);
+    const post = () =>
+      request(admin.app).post("/dashboard/sign-in/code").set("Cookie", cookie).type("form").send({ code: "x", _csrf: csrf });
+    for (let i = 0; i < 5; i++) await post().expect(401);
+    const over = await post().expect(303);
+    expect(over.headers.location).toBe("/dashboard/sign-in?expired=1");
+    expect((await request(admin.app).get("/dashboard/sign-in/code").set("Cookie", cookie).expect(303)).headers.location).toBe(
+      "/dashboard/sign-in",
+    );
   });
 
   it("a cross-site post of the email form is refused", async () => {

@@ -4,6 +4,7 @@ import type { Request, Response } from "express";
 import { z } from "zod";
 import type { AppDeps } from "../../deps.js";
 import { AdminEmail, adminRowsOf, identityOf, recordEmailVerified } from "../admins.js";
+import { ServiceCallError } from "../api-client.js";
 import {
   type DashboardCaller,
   changeGuards,
@@ -95,6 +96,22 @@ async function pendingOfForm(deps: AppDeps, req: Request, sentCsrf: string | und
   if (!pending) return null;
   if (!sentCsrf || !safeEqual(sentCsrf, pendingCsrfOf(pending.token))) throw csrfRefused();
   return pending;
+}
+
+/**
+ * A failed call to consumer-auth / webauthn-credential (gateway down, timeout, a 5xx): the
+ * console's 503 page ("try again shortly"), not a 500; the pending sign-in stays as it is.
+ */
+async function orUnavailable<T>(deps: AppDeps, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (!(err instanceof ServiceCallError)) throw err;
+    deps.logger.warn({ err: err.message }, "dashboard: admin sign-in call failed");
+    throw new AppError(503, "service_unavailable", "The sign-in service is unavailable. Try again shortly.", {
+      headers: { "Retry-After": "5" },
+    });
+  }
 }
 
 const perEmailLimits = new WeakMap<AppDeps, RateLimit>();
@@ -265,7 +282,7 @@ export const adminSignInEndpoints = [
       const calls = consoleCalls(deps.env, await consoleOrganization(deps));
       const guest = await deps.redis.get(guestKey(token));
       // Every address is verified (an address that got no code answers "expired"): one answer for all.
-      const verified = await calls.verifyEmailCode(state.email, code, guest);
+      const verified = await orUnavailable(deps, calls.verifyEmailCode(state.email, code, guest));
       if (!verified || verified.email !== state.email) return wrong();
       // The console keeps its own session: consumer-auth's ends now.
       await calls.logout(verified.accessToken).catch(() => undefined);
@@ -314,7 +331,7 @@ export const adminSignInEndpoints = [
           401,
         );
       if (!/^atn_[A-Za-z0-9_-]{10,190}$/.test(body.token)) return failed();
-      const verified = await consoleCalls(deps.env, org).verifyPasskey(body.token);
+      const verified = await orUnavailable(deps, consoleCalls(deps.env, org).verifyPasskey(body.token));
       if (!verified || verified.userId !== pending.state.consumerId) return failed();
       return finish(deps, req, res, pending, null);
     },
