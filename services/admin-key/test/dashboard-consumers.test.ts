@@ -119,7 +119,14 @@ function standIn(req: http.IncomingMessage, res: http.ServerResponse): unknown {
     if (!c) return json(404, { error: "consumer_not_found", message: "No such consumer." });
     const own = mine(sessions).filter((s) => s.consumerId === c.id);
     if (p.length === 4) return json(200, withSessions(c));
-    if (p.length === 5) return json(200, { data: own.map(plain), nextCursor: null });
+    if (p.length === 5) {
+      // Pages of one session each (the console passes the cursor back as is).
+      if (c.id === "cons_paged") {
+        const at = url.searchParams.get("cursor") === "page2" ? 1 : 0;
+        return json(200, { data: own.slice(at, at + 1).map(plain), nextCursor: at === 0 ? "page2" : null });
+      }
+      return json(200, { data: own.map(plain), nextCursor: null });
+    }
     const revoke = (s: AdminSession) => {
       if (s.revokedAt) return 0;
       s.revokedAt = new Date().toISOString();
@@ -270,6 +277,23 @@ describe("consumers", () => {
     // Another organization's consumer, or one of another mode, is the console's 404.
     await get(`/dashboard/organizations/${orgA}/consumers/cons_other?mode=test`).expect(404);
     await get(`/dashboard/organizations/${orgA}/consumers/cons_ada?mode=live`).expect(404);
+  });
+
+  it("a consumer's sessions come in pages: an 'Older sessions' link carries the service's cursor", async () => {
+    consumer(orgA, "test", "cons_paged", "paged@example.com");
+    session(orgA, "test", "cons_paged", "sess_p1");
+    session(orgA, "test", "cons_paged", "sess_p2");
+    const first = await get(`/dashboard/organizations/${orgA}/consumers/cons_paged?mode=test`).expect(200);
+    expect(first.text).toContain("sess_p1");
+    expect(first.text).not.toContain("sess_p2");
+    const link = /href="([^"]+)">Older sessions</.exec(first.text)?.[1]?.replaceAll("&amp;", "&") ?? "";
+    expect(link).toBe(`/dashboard/organizations/${orgA}/consumers/cons_paged?mode=test&sessionsCursor=page2`);
+    const second = await get(link).expect(200);
+    expect(second.text).toContain("sess_p2");
+    expect(second.text).not.toContain("Older sessions");
+    expect(calls.filter((c) => c.url.startsWith("/api/v1/consumers/cons_paged/sessions")).at(-1)?.url).toBe(
+      "/api/v1/consumers/cons_paged/sessions?includeRevoked=true&limit=50&cursor=page2",
+    );
   });
 
   it("revoke one session: needs the CSRF token; revoked at the service, audited, shown", async () => {

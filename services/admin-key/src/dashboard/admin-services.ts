@@ -61,12 +61,12 @@ export const consumerAuth = {
     client(deps).call({ method: "GET", path: "/api/v1/consumers", scope, query, schema: AdminConsumerList }),
   get: (deps: AppDeps, scope: Scope, consumerId: string) =>
     client(deps).call({ method: "GET", path: `/api/v1/consumers/${seg(consumerId)}`, scope, schema: AdminConsumer }),
-  sessions: (deps: AppDeps, scope: Scope, consumerId: string) =>
+  sessions: (deps: AppDeps, scope: Scope, consumerId: string, cursor?: string) =>
     client(deps).call({
       method: "GET",
       path: `/api/v1/consumers/${seg(consumerId)}/sessions`,
       scope,
-      query: { includeRevoked: true, limit: 100 },
+      query: { includeRevoked: true, limit: 50, cursor },
       schema: AdminSessionList,
     }),
   revokeSession: (deps: AppDeps, scope: Scope, consumerId: string, sessionId: string) =>
@@ -83,12 +83,12 @@ export const consumerAuth = {
 };
 
 export const passkeys = {
-  ofUser: (deps: AppDeps, scope: Scope, userId: string) =>
+  ofUser: (deps: AppDeps, scope: Scope, userId: string, cursor?: string) =>
     client(deps).call({
       method: "GET",
       path: "/api/v1/credentials",
       scope,
-      query: { userId, limit: 100 },
+      query: { userId, limit: 50, cursor },
       schema: AdminPasskeyCredentialList,
     }),
   get: (deps: AppDeps, scope: Scope, credentialId: string) =>

@@ -32,7 +32,12 @@ const ListQuery = z.object({
   q: z.string().max(320).optional(),
   cursor: z.string().max(256).optional(),
 });
-const DetailQuery = z.object({ mode: ModeQuery, done: z.string().max(40).optional() });
+const DetailQuery = z.object({
+  mode: ModeQuery,
+  done: z.string().max(40).optional(),
+  sessionsCursor: z.string().max(256).optional().meta({ description: "`nextCursor` of the sessions' previous page." }),
+  passkeysCursor: z.string().max(256).optional().meta({ description: "`nextCursor` of the passkeys' previous page." }),
+});
 const ActionForm = z.object({ mode: z.enum(["live", "test"]), _csrf: z.string().max(200).optional() });
 
 /** Fixed notices a redirect may ask for (`?done=`): never text from the URL. */
@@ -114,7 +119,7 @@ function sessionsSection(
   org: string,
   consumerId: string,
   mode: Mode,
-  sessions: Loaded<{ data: AdminSession[] }>,
+  sessions: Loaded<{ data: AdminSession[]; nextCursor: string | null }>,
 ): SafeHtml {
   const base = ["organizations", org, "consumers", consumerId, "sessions"];
   const hidden = html`${csrfField(caller.session)}<input type="hidden" name="mode" value="${mode}">`;
@@ -149,6 +154,11 @@ ${hidden}
 </tbody>
 </table>
 ${
+  sessions.value.nextCursor
+    ? html`<p><a href="${modePath(mode, ["organizations", org, "consumers", consumerId], { sessionsCursor: sessions.value.nextCursor })}">Older sessions</a></p>`
+    : ""
+}
+${
   anyLive
     ? html`<form method="post" action="${`/dashboard/${base.map(encodeURIComponent).join("/")}/revoke`}" data-confirm="Revoke every session of ${consumerId}? The consumer is signed out everywhere.">
 ${hidden}
@@ -164,7 +174,7 @@ function passkeysSection(
   org: string,
   consumerId: string,
   mode: Mode,
-  creds: Loaded<{ data: AdminPasskeyCredential[] }>,
+  creds: Loaded<{ data: AdminPasskeyCredential[]; nextCursor: string | null }>,
 ): SafeHtml {
   if (!creds.ok)
     return html`<section aria-labelledby="passkeys-heading"><h2 id="passkeys-heading">Passkeys</h2><p class="alert" role="alert">${creds.message}</p></section>`;
@@ -193,6 +203,11 @@ ${csrfField(caller.session)}<input type="hidden" name="mode" value="${mode}">
 }
 </tbody>
 </table>
+${
+  creds.value.nextCursor
+    ? html`<p><a href="${modePath(mode, ["organizations", org, "consumers", consumerId], { passkeysCursor: creds.value.nextCursor })}">Older passkeys</a></p>`
+    : ""
+}
 </section>`;
 }
 
@@ -246,8 +261,8 @@ export const consumerEndpoints = [
             throw err;
           },
         ),
-        load("The sessions", consumerAuth.sessions(deps, scope, params.consumerId)),
-        load("The passkeys", passkeys.ofUser(deps, scope, params.consumerId)),
+        load("The sessions", consumerAuth.sessions(deps, scope, params.consumerId, query.sessionsCursor)),
+        load("The passkeys", passkeys.ofUser(deps, scope, params.consumerId, query.passkeysCursor)),
       ]);
       const c = consumer.ok ? consumer.value : null;
       return sendHtml(
