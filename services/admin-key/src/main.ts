@@ -17,8 +17,9 @@ async function main(): Promise<void> {
   if (env.NODE_ENV !== "production" && env.OPERATOR_TOKEN === "dev-operator-token")
     logger.warn("OPERATOR_TOKEN is the development default; set OPERATOR_TOKEN outside development");
   // The console organization (organization admins' sign-in): created if missing, once among
-  // instances. A failure does not stop the service; the console tries again on first use.
-  await consoleOrganization(deps).catch((err: Error) =>
+  // instances, alongside serving (readiness does not wait for it). A failure does not stop the
+  // service; the console tries again on first use.
+  consoleOrganization(deps).catch((err: Error) =>
     logger.warn({ err: err.message }, "dashboard: console organization not ready; retried on first use"),
   );
   await runService({ service: "admin-key", env, deps, app: createApp(deps), close: () => closeDeps(deps) });

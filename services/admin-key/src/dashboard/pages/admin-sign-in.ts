@@ -284,8 +284,10 @@ export const adminSignInEndpoints = [
       // Every address is verified (an address that got no code answers "expired"): one answer for all.
       const verified = await orUnavailable(deps, calls.verifyEmailCode(state.email, code, guest));
       if (!verified || verified.email !== state.email) return wrong();
-      // The console keeps its own session: consumer-auth's ends now.
+      // The console keeps its own session: consumer-auth's ends now, and so does the guest's (it
+      // was upgraded in place at the first sign-in; later it stays a guest, which logout ends).
       await calls.logout(verified.accessToken).catch(() => undefined);
+      if (guest) await calls.logout(guest).catch(() => undefined);
       if ((await adminRowsOf(deps, state.email)).length === 0) return wrong();
       const identity = await recordEmailVerified(deps, state.email, verified.consumerId);
       const next: Pending = { ...state, consumerId: identity.consumerId };
