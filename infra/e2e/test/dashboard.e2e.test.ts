@@ -108,7 +108,7 @@ test("operator console: organization, key, setting, consumer found, session revo
   // The live tail, open in a second tab from now on.
   const tail = await context.newPage();
   await tail.goto(org("/events", "test"));
-  await tail.waitForFunction(() => document.getElementById("tail-status")?.textContent?.startsWith("Live"), null, { timeout: 15_000 });
+  await tail.waitForFunction(() => document.getElementById("tail-status")?.textContent?.startsWith("Live"), null, { timeout: 30_000 });
 
   // 3. Rotate the live secret key (24 h grace): the new key is shown once.
   await page.goto(org(""));
@@ -140,7 +140,7 @@ test("operator console: organization, key, setting, consumer found, session revo
   const code = await eventually(async () => {
     const out = await api(`/dev/outbox?to=${encodeURIComponent(email)}`);
     return ((out.json?.messages as Array<{ code: string }> | undefined) ?? [])[0]?.code;
-  }, 15_000);
+  }, 30_000);
   const verified = await api("/api/v1/auth/otp/verify", {
     headers: { "x-publishable-key": pk, authorization: `Bearer ${guestToken}` },
     body: { email, code },
@@ -202,7 +202,7 @@ test("operator console: organization, key, setting, consumer found, session revo
     });
     if (attached.status !== 200) throw new Error(`attach: ${attached.status} ${JSON.stringify(attached.json)}`);
     return (attached.json?.result as { id: string } | undefined)?.id;
-  }, 20_000);
+  }, 45_000);
   expect(credentialId).toMatch(/^ctl_/);
 
   // 9. The consumer's page lists it; deactivate it.
@@ -219,7 +219,7 @@ test("operator console: organization, key, setting, consumer found, session revo
 
   // 10. The live tail received the events as they happened (appended by the stream).
   for (const type of ["consumers.v1.created", "sessions.v1.revoked", "credentials.v1.created", "credentials.v1.updated"])
-    await tail.waitForSelector(`#live-events li:has-text("${type}")`, { timeout: 20_000 });
+    await tail.waitForSelector(`#live-events li:has-text("${type}")`, { timeout: 30_000 });
   await checkPage(tail, "11-live-events", []);
 
   // 11. OTP deliveries: the code's email, masked.
