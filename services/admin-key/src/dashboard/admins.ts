@@ -55,7 +55,7 @@ export async function removeAdmin(
     const left = await tx.dashboardAdmin.count({ where: { email: admin.email } });
     let orphanedPasskey: { consumerId: string; credentialId: string | null } | null = null;
     if (left === 0) {
-      const identity = await tx.dashboardAdminIdentity.findUnique({ where: { email: admin.email } });
+      const identity = await tx.dashboardAdminIdentity.findFirst({ where: { email: admin.email } });
       if (identity) {
         await tx.dashboardAdminIdentity.delete({ where: { email: admin.email } });
         orphanedPasskey = { consumerId: identity.consumerId, credentialId: identity.passkeyCredentialId };
@@ -83,5 +83,5 @@ export async function recordEmailVerified(deps: Pick<AppDeps, "prisma">, email: 
 }
 
 export async function identityOf(deps: Pick<AppDeps, "prisma">, email: string) {
-  return deps.prisma.dashboardAdminIdentity.findUnique({ where: { email } });
+  return deps.prisma.dashboardAdminIdentity.findFirst({ where: { email } });
 }

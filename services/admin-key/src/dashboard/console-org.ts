@@ -88,7 +88,7 @@ async function withLock<T>(deps: AppDeps, work: () => Promise<T>): Promise<T> {
 async function readOrCreate(deps: AppDeps): Promise<ConsoleOrganization> {
   const { env } = deps;
   const rp = consoleRelyingParty(env);
-  const row = await deps.prisma.dashboardConsole.findUnique({ where: { id: ROW_ID } });
+  const row = await deps.prisma.dashboardConsole.findFirst({ where: { id: ROW_ID } });
   if (!row) {
     const created = await createOrganization(deps, { name: "authplane console", webauthn: rp, allowedOrigins: rp.origins });
     const organizationId = created.organization.id;

@@ -123,7 +123,7 @@ export async function currentSession(deps: AppDeps, req: Request): Promise<Dashb
   const { env } = deps;
   const token = tokenOf(req, env);
   if (!token) return null;
-  const row = await deps.prisma.dashboardSession.findUnique({ where: { tokenHash: hashToken(token) } });
+  const row = await deps.prisma.dashboardSession.findFirst({ where: { tokenHash: hashToken(token) } });
   if (!row || row.revokedAt) return null;
   const principal = principalOf(row);
   if (!principal) return null;

@@ -30,7 +30,7 @@ export async function setCredentialActive(deps: AppDeps, row: Credential, active
   if (row.isActive === active) return row;
   const updated = await deps.prisma.$transaction(async (tx) => {
     const changed = await tx.credential.updateMany({ where: { id: row.id, isActive: !active }, data: { isActive: active } });
-    const next = await tx.credential.findUniqueOrThrow({ where: { id: row.id } });
+    const next = await tx.credential.findFirstOrThrow({ where: { id: row.id } });
     if (changed.count !== 1) return next;
     await tx.outboxEvent.create({ data: outboxData(credentialEvent(EventType.credentialUpdated, next)) });
     if (!active) await tx.outboxEvent.create({ data: outboxData(credentialEvent(EventType.credentialDeactivated, next)) });

@@ -48,7 +48,7 @@ function item(e: TailEvent): SafeHtml {
 
 /** The session as the stream re-checks it: live, or why not. Never touches the idle clock. */
 async function sessionEnded(deps: AppDeps, session: DashboardSession): Promise<string | null> {
-  const row = await deps.prisma.dashboardSession.findUnique({
+  const row = await deps.prisma.dashboardSession.findFirst({
     where: { id: session.id },
     select: { revokedAt: true, expiresAt: true, lastSeenAt: true },
   });
