@@ -241,3 +241,32 @@ test("an address invited to two organizations chooses one; the session sees only
   expect((await b.go("/dashboard/")).location).toBe(`/dashboard/organizations/${orgB}`);
   expect((await b.go(`/dashboard/organizations/${orgA}`)).status).toBe(404);
 });
+
+test("the console organization's secret key revoked through the console: the next passkey sign-in issues a new one and succeeds", async () => {
+  const list = await op.go(`/dashboard/organizations?q=${encodeURIComponent("authplane console")}`);
+  const consoleOrg = /\/dashboard\/organizations\/(org_[0-9A-Z]{26})/.exec(list.text)?.[1];
+  expect(consoleOrg).toBeDefined();
+  const keys = await op.go(`/dashboard/organizations/${consoleOrg}`);
+  const live = keys.text.split('id="keys-test"')[0] ?? "";
+  const secretRow = live.split("<tr>").find((row) => row.includes("<td>secret</td>") && row.includes("/revoke"));
+  const revokeAction = /action="([^"]+\/revoke)"/.exec(secretRow ?? "")?.[1];
+  expect(revokeAction).toBeDefined();
+  expect((await op.go(revokeAction as string, { _csrf: csrfOf(keys.text) })).status).toBe(303);
+
+  const b = new Browser();
+  expect((await emailAndCode(b, "alice@example.com")).location).toBe("/dashboard/sign-in/passkey");
+  const step = await b.go("/dashboard/sign-in/passkey");
+  const pk = attr(step.text, "data-publishable-key");
+  const userId = attr(step.text, "data-user-id");
+  const options = (await clientApi("/assertion/options", pk, { user: { id: userId } })) as {
+    publicKey: Parameters<SoftAuthenticator["authenticate"]>[0];
+  };
+  const credential = authenticator.authenticate(options.publicKey, { origin: consoleOrigin });
+  const { token } = (await clientApi("/assertion/process", pk, { credential, user: { id: userId } })) as { token: string };
+  expect((await b.go("/dashboard/sign-in/passkey", { token, _csrf: csrfOf(step.text) })).location).toBe("/dashboard/sign-in/organization");
+  // A new live secret key was issued for the console organization (the revoked one stays revoked).
+  const after = (await op.go(`/dashboard/organizations/${consoleOrg}`)).text.split('id="keys-test"')[0] ?? "";
+  const activeSecrets = after.split("<tr>").filter((row) => row.includes("<td>secret</td>") && row.includes("status-active"));
+  expect(activeSecrets).toHaveLength(1);
+  expect(activeSecrets[0]).not.toContain(revokeAction as string);
+});

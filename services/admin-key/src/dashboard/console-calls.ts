@@ -60,6 +60,14 @@ function expect<S extends z.ZodType>(path: string, answer: Answer, ok: number, s
   return parsed.data;
 }
 
+/** webauthn-credential's answers when the console organization's secret key no longer works. */
+const SECRET_KEY_REFUSED = new Set(["SecretKeyNotFound", "SecretKeyExpired"]);
+
+/** Whether a failed call was refused for the console organization's secret key (revoked, expired). */
+export function secretKeyRefused(err: unknown): boolean {
+  return err instanceof ServiceCallError && SECRET_KEY_REFUSED.has(err.code ?? "");
+}
+
 const SessionAnswer = z.object({
   session: z.object({ consumerId: z.string(), email: z.string().nullish() }).loose(),
   accessToken: z.string(),
@@ -111,6 +119,8 @@ export function consoleCalls(env: CallEnv, org: ConsoleOrganization) {
     async verifyPasskey(token: string): Promise<{ userId: string; credentialId: string | null } | null> {
       const path = "/auth/verify";
       const answer = await post(env, path, serverAuth, { token });
+      if (SECRET_KEY_REFUSED.has(errorCode(answer.body) ?? ""))
+        throw new ServiceCallError("http", `POST ${path}`, answer.status, errorCode(answer.body));
       if (answer.status >= 400 && answer.status < 500) return null;
       const r = expect(
         path,

@@ -138,6 +138,31 @@ async function readOrCreate(deps: AppDeps): Promise<ConsoleOrganization> {
   return { organizationId, publishableKey: row.publishableKey, secretKey };
 }
 
+/**
+ * A new live secret key for the console organization, sealed and stored; the old one revoked.
+ * For when the stored one stopped working (revoked or rotated away through the console or the
+ * Admin API): the next use after a refusal heals instead of failing until someone notices.
+ */
+export async function renewConsoleSecretKey(deps: AppDeps): Promise<ConsoleOrganization> {
+  const renewed = withLock(deps, async () => {
+    const row = await deps.prisma.dashboardConsole.findUniqueOrThrow({ where: { id: ROW_ID } });
+    const issued = await createApiKey(deps, { organizationId: row.organizationId, mode: CONSOLE_MODE, kind: "secret" });
+    await revokeApiKey(deps, { organizationId: row.organizationId, mode: CONSOLE_MODE, keyId: row.secretKeyId }).catch(() => undefined);
+    await deps.prisma.dashboardConsole.update({
+      where: { id: ROW_ID },
+      data: { sealedSecretKey: seal(deps.env, row.organizationId, issued.value), secretKeyId: issued.key.id, updatedAt: new Date() },
+    });
+    deps.logger.warn(
+      { organizationId: row.organizationId },
+      "dashboard: the console organization's secret key was refused: issued a new one",
+    );
+    return { organizationId: row.organizationId, publishableKey: row.publishableKey, secretKey: issued.value };
+  });
+  cache.set(deps, renewed);
+  renewed.catch(() => cache.delete(deps));
+  return renewed;
+}
+
 const cache = new WeakMap<AppDeps, Promise<ConsoleOrganization>>();
 
 /**

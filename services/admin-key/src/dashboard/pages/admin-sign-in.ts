@@ -17,8 +17,8 @@ import {
   signInLimit,
 } from "../api.js";
 import { writeAudit } from "../audit.js";
-import { consoleCalls } from "../console-calls.js";
-import { consoleOrganization } from "../console-org.js";
+import { consoleCalls, secretKeyRefused } from "../console-calls.js";
+import { type ConsoleOrganization, consoleOrganization, renewConsoleSecretKey } from "../console-org.js";
 import { html, path, type SafeHtml } from "../html.js";
 import { csrfField, field, page } from "../layout.js";
 import { dashboardNotFound, type Principal } from "../principal.js";
@@ -111,6 +111,19 @@ async function orUnavailable<T>(deps: AppDeps, work: Promise<T>): Promise<T> {
     throw new AppError(503, "service_unavailable", "The sign-in service is unavailable. Try again shortly.", {
       headers: { "Retry-After": "5" },
     });
+  }
+}
+
+/**
+ * Runs a server-API call with the console organization's secret key; if webauthn-credential
+ * refuses that key (revoked or rotated away), a new one is issued and the call made once more.
+ */
+async function withRenewedKey<T>(deps: AppDeps, call: (org: ConsoleOrganization) => Promise<T>): Promise<T> {
+  try {
+    return await call(await consoleOrganization(deps));
+  } catch (err) {
+    if (!secretKeyRefused(err)) throw err;
+    return call(await renewConsoleSecretKey(deps));
   }
 }
 
@@ -333,7 +346,10 @@ export const adminSignInEndpoints = [
           401,
         );
       if (!/^atn_[A-Za-z0-9_-]{10,190}$/.test(body.token)) return failed();
-      const verified = await orUnavailable(deps, consoleCalls(deps.env, org).verifyPasskey(body.token));
+      const verified = await orUnavailable(
+        deps,
+        withRenewedKey(deps, (o) => consoleCalls(deps.env, o).verifyPasskey(body.token)),
+      );
       if (!verified || verified.userId !== pending.state.consumerId) return failed();
       return finish(deps, req, res, pending, null);
     },
@@ -448,10 +464,9 @@ ${csrfField(caller.session)}
         throw new AppError(422, "passkey_not_attached", "The passkey registration could not be completed. Try again.");
       let credentialId: string;
       try {
-        credentialId = await consoleCalls(deps.env, await consoleOrganization(deps)).attachPasskey(body.token, {
-          id: identity.consumerId,
-          handle: me.email,
-        });
+        credentialId = await withRenewedKey(deps, (o) =>
+          consoleCalls(deps.env, o).attachPasskey(body.token, { id: identity.consumerId, handle: me.email }),
+        );
       } catch (err) {
         deps.logger.warn({ err: (err as Error).message }, "dashboard: passkey attach failed");
         throw new AppError(422, "passkey_not_attached", "The passkey registration could not be completed. Try again.");
