@@ -145,7 +145,7 @@ async function readOrCreate(deps: AppDeps): Promise<ConsoleOrganization> {
  */
 export async function renewConsoleSecretKey(deps: AppDeps): Promise<ConsoleOrganization> {
   const renewed = withLock(deps, async () => {
-    const row = await deps.prisma.dashboardConsole.findUniqueOrThrow({ where: { id: ROW_ID } });
+    const row = await deps.prisma.dashboardConsole.findFirstOrThrow({ where: { id: ROW_ID } });
     const issued = await createApiKey(deps, { organizationId: row.organizationId, mode: CONSOLE_MODE, kind: "secret" });
     await revokeApiKey(deps, { organizationId: row.organizationId, mode: CONSOLE_MODE, keyId: row.secretKeyId }).catch(() => undefined);
     await deps.prisma.dashboardConsole.update({
